@@ -1,0 +1,89 @@
+/**
+ * The whole configuration of ircam, read from the environment (and `.env`) once at start-up.
+ * Every value is validated here, so a bad one stops start-up with an error naming the variable.
+ */
+import { Config, type ConfigError, Context, Effect, Layer, LogLevel, Option, Redacted } from "effect"
+
+export type SensorKind = "auto" | "mlx90640" | "simulated"
+export type LogFormat = "pretty" | "json" | "logfmt"
+
+/** Refresh rates the MLX90640 supports (control register 0x800D, bits 7..9). */
+export const refreshRates = [0.5, 1, 2, 4, 8, 16, 32, 64] as const
+
+export interface AppConfigShape {
+  readonly port: number
+  readonly host: string
+  readonly databasePath: string
+  /** what `SENSOR` asked for; `MOCK_SENSOR=1` turns it into `simulated` */
+  readonly sensor: SensorKind
+  /** frames per second the sensor delivers */
+  readonly refreshRateHz: number
+  readonly simulationSeed: number
+  readonly frameBufferSeconds: number
+  readonly maxZones: number
+  readonly apiToken: Option.Option<Redacted.Redacted<string>>
+  readonly logLevel: LogLevel.LogLevel
+  readonly logFormat: LogFormat
+}
+
+export const defaults: AppConfigShape = {
+  port: 8000,
+  host: "0.0.0.0",
+  databasePath: "data/ircam.db",
+  sensor: "auto",
+  refreshRateHz: 8,
+  simulationSeed: 1,
+  frameBufferSeconds: 30,
+  maxZones: 2,
+  apiToken: Option.none(),
+  logLevel: LogLevel.Info,
+  logFormat: "pretty"
+}
+
+const within = (min: number, max: number) => (config: Config.Config<number>) =>
+  Config.validate(config, { message: `must be between ${min} and ${max}`, validation: (n) => n >= min && n <= max })
+
+/** The configuration as `Config` descriptions, one per environment variable. */
+export const config: Config.Config<AppConfigShape> = Config.all({
+  port: Config.port("PORT").pipe(Config.withDefault(defaults.port)),
+  host: Config.nonEmptyString("HOST").pipe(Config.withDefault(defaults.host)),
+  databasePath: Config.nonEmptyString("DATABASE_PATH").pipe(Config.withDefault(defaults.databasePath)),
+  sensor: Config.literal("auto", "mlx90640", "simulated")("SENSOR").pipe(Config.withDefault(defaults.sensor)),
+  mockSensor: Config.boolean("MOCK_SENSOR").pipe(Config.withDefault(false)),
+  refreshRateHz: Config.number("REFRESH_RATE_HZ").pipe(
+    Config.validate({
+      message: `must be one of the MLX90640 refresh rates ${refreshRates.join(", ")}`,
+      validation: (n) => (refreshRates as ReadonlyArray<number>).includes(n)
+    }),
+    Config.withDefault(defaults.refreshRateHz)
+  ),
+  simulationSeed: Config.integer("SIMULATION_SEED").pipe(
+    within(0, 2 ** 32 - 1),
+    Config.withDefault(defaults.simulationSeed)
+  ),
+  frameBufferSeconds: Config.number("FRAME_BUFFER_SECONDS").pipe(
+    within(1, 600),
+    Config.withDefault(defaults.frameBufferSeconds)
+  ),
+  maxZones: Config.integer("MAX_ZONES").pipe(within(1, 16), Config.withDefault(defaults.maxZones)),
+  apiToken: Config.redacted("API_TOKEN").pipe(
+    Config.option,
+    Config.map(Option.filter((token) => Redacted.value(token).trim() !== ""))
+  ),
+  logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(defaults.logLevel)),
+  logFormat: Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(Config.withDefault(defaults.logFormat))
+}).pipe(
+  Config.map(({ mockSensor, sensor, ...rest }) => ({ ...rest, sensor: mockSensor ? "simulated" : sensor }))
+)
+
+export class AppConfig extends Context.Tag("@ircam/core/AppConfig")<AppConfig, AppConfigShape>() {
+  /** Reads and validates the configuration from the current `ConfigProvider` (the environment by default). */
+  static readonly layer: Layer.Layer<AppConfig, ConfigError.ConfigError> = Layer.effect(
+    AppConfig,
+    Effect.map(config, AppConfig.of)
+  )
+
+  /** A fixed configuration: the defaults with `overrides`; for tests and embedding. */
+  static readonly layerWith = (overrides: Partial<AppConfigShape> = {}): Layer.Layer<AppConfig> =>
+    Layer.succeed(AppConfig, AppConfig.of({ ...defaults, ...overrides }))
+}

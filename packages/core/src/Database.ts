@@ -1,0 +1,96 @@
+/**
+ * The SQLite database: one connection (better-sqlite3 through @effect/sql), WAL journal,
+ * the PRAGMAs below, and every migration applied before anything else uses it.
+ */
+import { Reactivity } from "@effect/experimental"
+import { FileSystem, Path } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
+import { SqlClient, type SqlError } from "@effect/sql"
+import { SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
+import { Context, Effect, Layer, Schema, String as Str } from "effect"
+import { AppConfig } from "./AppConfig.js"
+import * as Health from "./Health.js"
+import { migrations } from "./Migrations.js"
+
+export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
+  path: Schema.String,
+  message: Schema.String
+}) {}
+
+export const memory = ":memory:"
+
+const pragmas = [
+  "PRAGMA synchronous = NORMAL", // with WAL: durable at checkpoints, never corrupt
+  "PRAGMA foreign_keys = ON",
+  "PRAGMA busy_timeout = 5000" // other processes (the CLI, a backup) may hold the lock briefly
+]
+
+const open = Effect.gen(function*() {
+  const { databasePath } = yield* AppConfig
+  const fail = (what: string) => (cause: unknown) =>
+    new DatabaseError({
+      path: databasePath,
+      message: `${what} ${databasePath}: ${cause instanceof Error ? cause.message : String(cause)}`
+    })
+  if (databasePath !== memory) {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    yield* fs.makeDirectory(path.dirname(databasePath), { recursive: true }).pipe(
+      Effect.mapError(fail("cannot create the directory of"))
+    )
+  }
+  // better-sqlite3 throws from its constructor (bad path, not a database): make that a typed error
+  const client = yield* SqliteClient.make({
+    filename: databasePath,
+    transformQueryNames: Str.camelToSnake,
+    transformResultNames: Str.snakeToCamel
+  }).pipe(
+    Effect.catchAllDefect((cause) => Effect.fail(fail("cannot open")(cause)))
+  )
+  for (const pragma of pragmas) {
+    yield* client.unsafe(pragma).pipe(Effect.mapError(fail("cannot configure")))
+  }
+  return Context.make(SqliteClient.SqliteClient, client).pipe(Context.add(SqlClient.SqlClient, client))
+})
+
+const ClientLive = Layer.scopedContext(open).pipe(Layer.provide(Reactivity.layer))
+
+const MigratorLive = SqliteMigrator.layer({ loader: SqliteMigrator.fromRecord(migrations) })
+
+const healthCheck = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const { databasePath } = yield* AppConfig
+  const register = Health.register(
+    "database",
+    Effect.gen(function*() {
+      const [mode] = yield* sql<{ journalMode: string }>`PRAGMA journal_mode`
+      const [version] = yield* sql<{ id: number | null }>`SELECT max(migration_id) AS id FROM effect_sql_migrations`
+      return {
+        status: "ok" as const,
+        details: { path: databasePath, journalMode: mode?.journalMode ?? null, schemaVersion: version?.id ?? null }
+      }
+    }).pipe(
+      Effect.catchAll((error) =>
+        Effect.succeed({ status: "down" as const, message: error.message, details: { path: databasePath } })
+      )
+    )
+  )
+  yield* register
+})
+
+/**
+ * `SqlClient` (and `SqliteClient`) on the file at `DATABASE_PATH` (its directory created if missing),
+ * migrated, with a `database` health check.
+ */
+export const layer: Layer.Layer<
+  SqlClient.SqlClient | SqliteClient.SqliteClient,
+  DatabaseError | SqliteMigrator.MigrationError | SqlError.SqlError,
+  AppConfig | Health.Health
+> = Layer.effectDiscard(healthCheck).pipe(
+  Layer.provideMerge(MigratorLive),
+  Layer.provideMerge(ClientLive),
+  Layer.provide(NodeContext.layer)
+)
+
+/** An in-memory database, migrated: the test layer. */
+export const layerMemory = layer.pipe(Layer.provide(AppConfig.layerWith({ databasePath: memory })))

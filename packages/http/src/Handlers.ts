@@ -1,0 +1,57 @@
+/**
+ * The handlers of every endpoint of `IrcamApi`.
+ */
+import { HttpApiBuilder } from "@effect/platform"
+import { round2, toJson } from "@ircam/core/Frame"
+import { Health } from "@ircam/core/Health"
+import { Monitor } from "@ircam/core/Monitor"
+import { stats } from "@ircam/core/Zone"
+import { ZoneRepo } from "@ircam/core/ZoneRepo"
+import { Effect, Layer, Option } from "effect"
+import { IrcamApi } from "./Api.js"
+import { NoFrameYet } from "./ApiErrors.js"
+
+const latestSnapshot = Effect.flatMap(Monitor, (monitor) => monitor.latest).pipe(
+  Effect.flatMap(Option.match({ onNone: () => Effect.fail(NoFrameYet.instance), onSome: Effect.succeed }))
+)
+
+const ThermalLive = HttpApiBuilder.group(
+  IrcamApi,
+  "thermal",
+  (handlers) => handlers.handle("realTime", () => Effect.map(latestSnapshot, (snapshot) => toJson(snapshot.frame)))
+)
+
+const ZonesLive = HttpApiBuilder.group(IrcamApi, "zones", (handlers) =>
+  Effect.gen(function*() {
+    const repo = yield* ZoneRepo
+    return handlers
+      .handle("list", () => repo.list)
+      .handle("create", ({ payload }) => repo.create(payload))
+      .handle("get", ({ path }) => repo.get(path.id))
+      .handle("update", ({ path, payload }) => repo.update(path.id, payload))
+      .handle("remove", ({ path }) => repo.remove(path.id))
+      .handle("average", ({ path }) =>
+        Effect.gen(function*() {
+          const zone = yield* repo.get(path.id)
+          const { frame, zones } = yield* latestSnapshot
+          // a zone created since the latest frame has no statistics on it yet
+          const zoneStats = zones.find((s) => s.zoneId === zone.id) ?? stats(frame, zone)
+          return {
+            zoneId: zone.id,
+            average: round2(zoneStats.average),
+            min: round2(zoneStats.min),
+            max: round2(zoneStats.max),
+            capturedAt: new Date(frame.capturedAt).toISOString()
+          }
+        }))
+  }))
+
+const HealthLive = HttpApiBuilder.group(IrcamApi, "health", (handlers) =>
+  Effect.gen(function*() {
+    const health = yield* Health
+    return handlers.handle("health", () =>
+      Effect.flatMap(health.report, (report) =>
+        report.status === "down" ? Effect.fail(report) : Effect.succeed(report)))
+  }))
+
+export const layer = Layer.mergeAll(ThermalLive, ZonesLive, HealthLive)

@@ -1,0 +1,6 @@
+export * as Api from "./Api.js"
+export * as ApiErrors from "./ApiErrors.js"
+export * as AuthorizationLive from "./AuthorizationLive.js"
+export * as ErrorResponses from "./ErrorResponses.js"
+export * as Handlers from "./Handlers.js"
+export * as Server from "./Server.js"

@@ -1,0 +1,1 @@
+export * as SensorLive from "./SensorLive.js"
