@@ -79,10 +79,10 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
 
     // A sensor stream that ends, or a defect, restarts the loop after a pause instead of stopping it.
     yield* run.pipe(
-      Effect.catchAllCause((cause) =>
-        Cause.isInterruptedOnly(cause) ? Effect.interrupt : Effect.logError("monitor loop stopped; restarting", cause)
-      ),
       Effect.zipRight(Effect.logWarning("sensor stream ended; restarting")),
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause) ? Effect.interrupt : Effect.logError("monitor loop failed; restarting", cause)
+      ),
       Effect.repeat(Schedule.spaced("1 second")),
       Effect.annotateLogs({ service: "Monitor" }),
       Effect.forkScoped

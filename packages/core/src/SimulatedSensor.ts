@@ -62,11 +62,14 @@ export const renderScene = (seed: number, sequence: number, refreshRateHz: numbe
     for (let col = 0; col < WIDTH; col++) {
       const i = row * WIDTH + col
       let value = background + 0.3 * (unitHash(seed, i, 0x5eed) - 0.5) + 0.16 * (unitHash(seed, sequence, i) - 0.5)
+      // where the spots overlap the nearer one hides the other: take the warmer, do not add them up
+      let warm = 0
       for (const spot of spots) {
         const dx = col - spot.x
         const dy = row - spot.y
-        value += spot.amp * Math.exp(-(dx * dx + dy * dy) / spot.s2)
+        warm = Math.max(warm, spot.amp * Math.exp(-(dx * dx + dy * dy) / spot.s2))
       }
+      value += warm
       if (hot > 0) value += hot * plateCoverage(col, row)
       out[i] = value
     }
@@ -95,7 +98,7 @@ export const make = (options: {
 }): Effect.Effect<typeof Sensor.Service> =>
   Effect.gen(function*() {
     const sequence = yield* Ref.make(0)
-    const period = Math.round(1000 / options.refreshRateHz)
+    const period = 1000 / options.refreshRateHz // not rounded: 64 Hz is 15.625 ms, not 16 ms
     const info: SensorInfo = {
       kind: "simulated",
       model: "simulated MLX90640 scene",

@@ -89,13 +89,14 @@ export class ZoneRepo extends Effect.Service<ZoneRepo>()("@ircam/core/ZoneRepo",
     const create = (spec: ZoneSpec) =>
       Effect.gen(function*() {
         yield* checkBounds(spec)
-        const zones = yield* list
-        if (spec.id !== undefined && zones.some((z) => z.id === spec.id)) return yield* ZoneIdTaken.of(spec.id)
-        if (zones.length >= maxZones) return yield* ZoneLimitReached.of(maxZones)
-        const usedColors = new Set(zones.map((z) => z.color.toLowerCase()))
-        const color = spec.color ?? defaultColors.find((c) => !usedColors.has(c)) ?? defaultColors[0]
         const at = yield* now
         const id = yield* Effect.gen(function*() {
+          // the table, not the mirror, decides: another process (the CLI) may have written it
+          const zones = yield* load
+          if (spec.id !== undefined && zones.some((z) => z.id === spec.id)) return yield* ZoneIdTaken.of(spec.id)
+          if (zones.length >= maxZones) return yield* ZoneLimitReached.of(maxZones)
+          const usedColors = new Set(zones.map((z) => z.color.toLowerCase()))
+          const color = spec.color ?? defaultColors.find((c) => !usedColors.has(c)) ?? defaultColors[0]
           const [row] = yield* sql<{ id: number }>`INSERT INTO zones ${
             sql.insert({
               ...(spec.id === undefined ? {} : { id: spec.id }),
@@ -112,8 +113,7 @@ export class ZoneRepo extends Effect.Service<ZoneRepo>()("@ircam/core/ZoneRepo",
           const id = row!.id
           if (spec.name === undefined) yield* sql`UPDATE zones SET name = ${`Zone ${id}`} WHERE id = ${id}`
           return id
-        }).pipe(sql.withTransaction, Effect.orDie)
-        yield* refresh
+        }).pipe(sql.withTransaction, Effect.catchTag("SqlError", Effect.die), Effect.ensuring(refresh))
         return yield* get(id).pipe(Effect.orDie)
       }).pipe(writeLock.withPermits(1), Effect.withSpan("ZoneRepo.create"))
 

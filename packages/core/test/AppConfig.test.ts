@@ -1,0 +1,165 @@
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigError, ConfigProvider, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
+import { AppConfig, config, defaults, refreshRates } from "../src/AppConfig.js"
+
+const fromEnv = (env: Record<string, string>) =>
+  Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+
+/** The configuration read through `AppConfig.layer` from `env`. */
+const load = (env: Record<string, string>) =>
+  Effect.either(AppConfig.pipe(Effect.provide(AppConfig.layer.pipe(Layer.provide(fromEnv(env))))))
+
+const loadOk = (env: Record<string, string>) =>
+  Effect.flatMap(load(env), (result) =>
+    Either.isRight(result)
+      ? Effect.succeed(result.right)
+      : Effect.dieMessage(`expected ${JSON.stringify(env)} to load: ${String(result.left)}`))
+
+const loadError = (env: Record<string, string>) =>
+  Effect.flatMap(load(env), (result) =>
+    Either.isLeft(result)
+      ? Effect.succeed(result.left)
+      : Effect.dieMessage(`expected ${JSON.stringify(env)} to be rejected`))
+
+describe("AppConfig", () => {
+  it.effect("uses the defaults when nothing is set", () =>
+    Effect.gen(function*() {
+      const loaded = yield* loadOk({})
+      assert.deepStrictEqual(loaded, defaults)
+      assert.strictEqual(loaded.port, 8000)
+      assert.strictEqual(loaded.host, "0.0.0.0")
+      assert.strictEqual(loaded.databasePath, "data/ircam.db")
+      assert.strictEqual(loaded.sensor, "auto")
+      assert.strictEqual(loaded.refreshRateHz, 8)
+      assert.strictEqual(loaded.simulationSeed, 1)
+      assert.strictEqual(loaded.frameBufferSeconds, 30)
+      assert.strictEqual(loaded.maxZones, 2)
+      assert.isTrue(Option.isNone(loaded.apiToken))
+      assert.strictEqual(loaded.logLevel, LogLevel.Info)
+      assert.strictEqual(loaded.logFormat, "pretty")
+    }))
+
+  it.effect("reads every variable", () =>
+    Effect.gen(function*() {
+      const loaded = yield* loadOk({
+        PORT: "9100",
+        HOST: "127.0.0.1",
+        DATABASE_PATH: "/var/lib/ircam/zones.db",
+        SENSOR: "mlx90640",
+        REFRESH_RATE_HZ: "0.5",
+        SIMULATION_SEED: "4294967295",
+        FRAME_BUFFER_SECONDS: "2.5",
+        MAX_ZONES: "16",
+        API_TOKEN: "s3cret",
+        LOG_LEVEL: "Debug",
+        LOG_FORMAT: "json"
+      })
+      const { apiToken, ...rest } = loaded
+      assert.deepStrictEqual(rest, {
+        port: 9100,
+        host: "127.0.0.1",
+        databasePath: "/var/lib/ircam/zones.db",
+        sensor: "mlx90640",
+        refreshRateHz: 0.5,
+        simulationSeed: 4294967295,
+        frameBufferSeconds: 2.5,
+        maxZones: 16,
+        logLevel: LogLevel.Debug,
+        logFormat: "json"
+      })
+      assert.strictEqual(Redacted.value(Option.getOrThrow(apiToken)), "s3cret")
+      assert.notInclude(String(Option.getOrThrow(apiToken)), "s3cret", "the token is redacted when printed")
+    }))
+
+  it.effect("accepts every MLX90640 refresh rate", () =>
+    Effect.gen(function*() {
+      for (const rate of refreshRates) {
+        assert.strictEqual((yield* loadOk({ REFRESH_RATE_HZ: String(rate) })).refreshRateHz, rate)
+      }
+    }))
+
+  it.effect("MOCK_SENSOR=1 turns the sensor into simulated, whatever SENSOR says", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* loadOk({ MOCK_SENSOR: "1" })).sensor, "simulated")
+      assert.strictEqual((yield* loadOk({ MOCK_SENSOR: "true", SENSOR: "mlx90640" })).sensor, "simulated")
+      assert.strictEqual((yield* loadOk({ MOCK_SENSOR: "0", SENSOR: "mlx90640" })).sensor, "mlx90640")
+      assert.strictEqual((yield* loadOk({ SENSOR: "simulated" })).sensor, "simulated")
+    }))
+
+  it.effect("an empty or blank API_TOKEN counts as unset", () =>
+    Effect.gen(function*() {
+      assert.isTrue(Option.isNone((yield* loadOk({ API_TOKEN: "" })).apiToken))
+      assert.isTrue(Option.isNone((yield* loadOk({ API_TOKEN: "   " })).apiToken))
+      assert.isTrue(Option.isSome((yield* loadOk({ API_TOKEN: "t" })).apiToken))
+    }))
+
+  it.effect("an empty HOST or DATABASE_PATH counts as unset", () =>
+    Effect.gen(function*() {
+      const loaded = yield* loadOk({ HOST: "", DATABASE_PATH: "" })
+      assert.strictEqual(loaded.host, defaults.host)
+      assert.strictEqual(loaded.databasePath, defaults.databasePath)
+    }))
+
+  const invalid: ReadonlyArray<readonly [string, string]> = [
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["SENSOR", "thermal"],
+    ["MOCK_SENSOR", "maybe"],
+    ["REFRESH_RATE_HZ", "3"],
+    ["REFRESH_RATE_HZ", "fast"],
+    ["SIMULATION_SEED", "-1"],
+    ["SIMULATION_SEED", "4294967296"],
+    ["SIMULATION_SEED", "1.5"],
+    ["FRAME_BUFFER_SECONDS", "0"],
+    ["FRAME_BUFFER_SECONDS", "601"],
+    ["MAX_ZONES", "0"],
+    ["MAX_ZONES", "17"],
+    ["MAX_ZONES", "2.5"],
+    ["LOG_LEVEL", "Loud"],
+    ["LOG_FORMAT", "xml"]
+  ]
+  for (const [name, value] of invalid) {
+    it.effect(`rejects ${name}=${JSON.stringify(value)} with a ConfigError naming the variable`, () =>
+      Effect.gen(function*() {
+        const error = yield* loadError({ [name]: value })
+        assert.isTrue(ConfigError.isConfigError(error))
+        assert.include(String(error), name)
+      }))
+  }
+
+  it.effect("explains a refresh rate the sensor does not support", () =>
+    Effect.gen(function*() {
+      const error = yield* loadError({ REFRESH_RATE_HZ: "3" })
+      assert.include(String(error), "must be one of the MLX90640 refresh rates 0.5, 1, 2, 4, 8, 16, 32, 64")
+    }))
+
+  it.effect("explains a value out of range", () =>
+    Effect.gen(function*() {
+      assert.include(String(yield* loadError({ MAX_ZONES: "17" })), "must be between 1 and 16")
+      assert.include(String(yield* loadError({ FRAME_BUFFER_SECONDS: "0" })), "must be between 1 and 600")
+    }))
+
+  it.effect("accepts the limits of the ranges", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* loadOk({ MAX_ZONES: "1" })).maxZones, 1)
+      assert.strictEqual((yield* loadOk({ FRAME_BUFFER_SECONDS: "600" })).frameBufferSeconds, 600)
+      assert.strictEqual((yield* loadOk({ SIMULATION_SEED: "0" })).simulationSeed, 0)
+    }))
+
+  it.effect("config reads from the current ConfigProvider without the layer", () =>
+    Effect.gen(function*() {
+      const loaded = yield* config.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["PORT", "1234"]]))))
+      assert.strictEqual(loaded.port, 1234)
+    }))
+
+  it.effect("layerWith gives the defaults with overrides", () =>
+    Effect.gen(function*() {
+      const loaded = yield* AppConfig
+      assert.deepStrictEqual(loaded, { ...defaults, maxZones: 5, sensor: "simulated" })
+    }).pipe(Effect.provide(AppConfig.layerWith({ maxZones: 5, sensor: "simulated" }))))
+
+  it.effect("layerWith without overrides is the defaults", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(yield* AppConfig, defaults)
+    }).pipe(Effect.provide(AppConfig.layerWith())))
+})
