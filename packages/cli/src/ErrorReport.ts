@@ -9,8 +9,9 @@ const messageOf = (error: unknown): string => {
     const tag = "_tag" in error ? String(error._tag) : undefined
     const message = "message" in error && typeof error.message === "string" ? error.message : undefined
     if (tag === "ServeError") {
-      const cause = "cause" in error && error.cause instanceof Error ? error.cause.message : message
-      return `cannot start the HTTP server: ${cause}`
+      const cause = "cause" in error ? error.cause : undefined
+      const detail = cause instanceof Error ? cause.message : message || String(cause)
+      return `cannot start the HTTP server: ${detail}`
     }
     if (message !== undefined && message !== "") return tag === undefined ? message : `${tag}: ${message}`
   }

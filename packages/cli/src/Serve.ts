@@ -8,26 +8,32 @@ import * as Core from "@ircam/core/Core"
 import * as Logging from "@ircam/core/Logging"
 import * as Server from "@ircam/http/Server"
 import * as SensorLive from "@ircam/hw/SensorLive"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Ref } from "effect"
 
-const Announce = Layer.scopedDiscard(
+/** The running server; needs an `AppConfig`. Logs "ircam started" once serving, "ircam stopped" once closed. */
+export const ServerLive = Layer.unwrapScoped(
   Effect.gen(function*() {
     const config = yield* AppConfig
-    yield* Effect.logInfo("ircam started").pipe(
-      Effect.annotateLogs({ database: config.databasePath, refreshRateHz: config.refreshRateHz })
+    const serving = yield* Ref.make(false)
+    // registered before anything opens, so it runs after everything (the database included) has closed
+    yield* Effect.addFinalizer(() =>
+      Effect.whenEffect(Effect.logInfo("ircam stopped; database closed"), Ref.get(serving))
     )
-    yield* Effect.addFinalizer(() => Effect.logInfo("ircam stopped; database closed"))
+    const announce = Layer.effectDiscard(
+      Effect.zipRight(
+        Ref.set(serving, true),
+        Effect.logInfo("ircam started").pipe(
+          Effect.annotateLogs({ database: config.databasePath, refreshRateHz: config.refreshRateHz })
+        )
+      )
+    )
+    return announce.pipe(
+      Layer.provideMerge(Server.layer),
+      Layer.provide(Core.layer),
+      Layer.provide(SensorLive.layer)
+    )
   })
-)
-
-/** The running server; needs an `AppConfig`. */
-export const ServerLive = Server.layer.pipe(
-  Layer.provide(Core.layer),
-  Layer.provide(SensorLive.layer),
-  // after everything it announces, so "stopped" is logged once the database has closed
-  Layer.provideMerge(Announce),
-  Layer.provide(Logging.layer)
-)
+).pipe(Layer.provide(Logging.layer))
 
 export const command = Command.make("serve", {}, () => Layer.launch(ServerLive.pipe(Layer.provide(AppConfig.layer))))
   .pipe(

@@ -66,9 +66,12 @@ export const config: Config.Config<AppConfigShape> = Config.all({
     Config.withDefault(defaults.frameBufferSeconds)
   ),
   maxZones: Config.integer("MAX_ZONES").pipe(within(1, 16), Config.withDefault(defaults.maxZones)),
-  apiToken: Config.redacted("API_TOKEN").pipe(
+  // trimmed like an HTTP header value, so stray spaces in .env cannot make every request fail
+  apiToken: Config.string("API_TOKEN").pipe(
     Config.option,
-    Config.map(Option.filter((token) => Redacted.value(token).trim() !== ""))
+    Config.map(
+      Option.flatMap((token) => token.trim() === "" ? Option.none() : Option.some(Redacted.make(token.trim())))
+    )
   ),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(defaults.logLevel)),
   logFormat: Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(Config.withDefault(defaults.logFormat))

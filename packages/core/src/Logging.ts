@@ -11,6 +11,14 @@ const formats = {
   logfmt: Logger.logFmt
 } as const
 
+/**
+ * Exactly one console logger in the chosen format. `NodeRuntime.runMain` adds a pretty logger of
+ * its own; it is removed first, or every line would be printed twice.
+ */
 export const layer: Layer.Layer<never, never, AppConfig> = Layer.unwrapEffect(
-  Effect.map(AppConfig, (config) => Layer.merge(formats[config.logFormat], Logger.minimumLogLevel(config.logLevel)))
+  Effect.map(AppConfig, (config) =>
+    formats[config.logFormat].pipe(
+      Layer.provideMerge(Logger.remove(Logger.prettyLoggerDefault)),
+      Layer.merge(Logger.minimumLogLevel(config.logLevel))
+    ))
 )

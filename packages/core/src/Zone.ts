@@ -55,9 +55,9 @@ export class Zone extends Schema.Class<Zone>("Zone")({
 
 /** A zone as given by a client, after normalising the corner form. Bounds are checked by `ZoneRepo`. */
 export const ZoneSpec = Schema.Struct({
-  id: Schema.UndefinedOr(ZoneId),
-  name: Schema.UndefinedOr(Schema.String),
-  color: Schema.UndefinedOr(Color),
+  id: Schema.optional(ZoneId),
+  name: Schema.optional(Schema.String),
+  color: Schema.optional(Color),
   x: Column,
   y: Row,
   width: Width,

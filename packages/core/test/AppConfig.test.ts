@@ -91,6 +91,8 @@ describe("AppConfig", () => {
       assert.isTrue(Option.isNone((yield* loadOk({ API_TOKEN: "" })).apiToken))
       assert.isTrue(Option.isNone((yield* loadOk({ API_TOKEN: "   " })).apiToken))
       assert.isTrue(Option.isSome((yield* loadOk({ API_TOKEN: "t" })).apiToken))
+      const padded = (yield* loadOk({ API_TOKEN: "  s3cret \t" })).apiToken
+      assert.strictEqual(Option.map(padded, Redacted.value).pipe(Option.getOrNull), "s3cret")
     }))
 
   it.effect("an empty HOST or DATABASE_PATH counts as unset", () =>

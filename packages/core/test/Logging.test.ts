@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { Console } from "effect"
-import { Effect, Layer, LogLevel } from "effect"
+import { Effect, Layer, Logger, LogLevel } from "effect"
 import { AppConfig, type LogFormat } from "../src/AppConfig.js"
 import * as Logging from "../src/Logging.js"
 
@@ -153,4 +153,13 @@ describe("Logging.layer", () => {
       assert.strictEqual(lines.length, 1)
       assert.include(lines[0], "message=plain")
     }))
+})
+
+describe("Logging.layer under a runtime that added its own pretty logger", () => {
+  it.effect("prints each line once, in the chosen format", () =>
+    Effect.gen(function*() {
+      const lines = yield* captureLogs("json", LogLevel.Info, Effect.logInfo("once"))
+      assert.strictEqual(lines.length, 1)
+      assert.strictEqual(parse(lines[0])["message"], "once")
+    }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLoggerDefault))))
 })

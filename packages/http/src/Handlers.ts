@@ -1,8 +1,8 @@
 /**
  * The handlers of every endpoint of `IrcamApi`.
  */
-import { HttpApiBuilder } from "@effect/platform"
-import { round2, toJson } from "@ircam/core/Frame"
+import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
+import { type Frame, round2, toJson } from "@ircam/core/Frame"
 import { Health } from "@ircam/core/Health"
 import { Monitor } from "@ircam/core/Monitor"
 import { stats } from "@ircam/core/Zone"
@@ -15,11 +15,17 @@ const latestSnapshot = Effect.flatMap(Monitor, (monitor) => monitor.latest).pipe
   Effect.flatMap(Option.match({ onNone: () => Effect.fail(NoFrameYet.instance), onSome: Effect.succeed }))
 )
 
-const ThermalLive = HttpApiBuilder.group(
-  IrcamApi,
-  "thermal",
-  (handlers) => handlers.handle("realTime", () => Effect.map(latestSnapshot, (snapshot) => toJson(snapshot.frame)))
-)
+const ThermalLive = HttpApiBuilder.group(IrcamApi, "thermal", (handlers) => {
+  // Clients poll faster than frames arrive: serialise each frame once, not once per request.
+  let cached: { readonly frame: Frame; readonly response: HttpServerResponse.HttpServerResponse } | undefined
+  return handlers.handle("realTime", () =>
+    Effect.map(latestSnapshot, ({ frame }) => {
+      if (cached?.frame !== frame) {
+        cached = { frame, response: HttpServerResponse.unsafeJson(toJson(frame)) }
+      }
+      return cached.response
+    }))
+})
 
 const ZonesLive = HttpApiBuilder.group(IrcamApi, "zones", (handlers) =>
   Effect.gen(function*() {

@@ -1,0 +1,106 @@
+/**
+ * The composed HTTP application on a test server (random port, real clock), plus small helpers
+ * to send raw requests and read their JSON answers.
+ */
+import { type Headers, HttpClient, HttpClientRequest, type HttpMethod } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { AppConfig, type AppConfigShape } from "@ircam/core/AppConfig"
+import * as Core from "@ircam/core/Core"
+import type { Frame } from "@ircam/core/Frame"
+import { Monitor } from "@ircam/core/Monitor"
+import type { Sensor } from "@ircam/core/Sensor"
+import { ZoneRepo } from "@ircam/core/ZoneRepo"
+import { Effect, Layer, Logger, LogLevel, Option, Schema, Stream } from "effect"
+import * as Server from "../../src/Server.js"
+
+/**
+ * `Server.AppLive` on `NodeHttpServer.layerTest`, with the core layers (exposed, so tests can reach
+ * `Health`, `Monitor` and `ZoneRepo`), the given sensor (exposed too, with whatever its layer adds)
+ * and an in-memory database.
+ */
+export const appLayer = <S>(
+  sensor: Layer.Layer<Sensor | S, never, AppConfig>,
+  config: Partial<AppConfigShape> = {}
+) =>
+  Server.AppLive.pipe(
+    Layer.provideMerge(Core.layer),
+    Layer.provideMerge(sensor),
+    Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.provide(AppConfig.layerWith({ databasePath: ":memory:", ...config })),
+    // request logs would drown the test output; warnings and errors still show
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+  )
+
+export interface Answer {
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly text: string
+}
+
+export interface SendOptions {
+  /** a value sent as JSON */
+  readonly json?: unknown
+  /** a body sent as it is, with `contentType` (JSON by default) */
+  readonly body?: string
+  readonly contentType?: string
+  /** sent as `Authorization: Bearer <token>` */
+  readonly token?: string
+  readonly headers?: Record<string, string>
+}
+
+/** Sends a request to the test server and reads the whole answer, whatever its status. */
+export const send = (method: HttpMethod.HttpMethod, path: string, options: SendOptions = {}) =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    let request = HttpClientRequest.make(method)(path)
+    if (options.json !== undefined) request = HttpClientRequest.bodyUnsafeJson(request, options.json)
+    if (options.body !== undefined) {
+      request = HttpClientRequest.bodyText(request, options.body, options.contentType ?? "application/json")
+    }
+    if (options.token !== undefined) request = HttpClientRequest.bearerToken(request, options.token)
+    if (options.headers !== undefined) request = HttpClientRequest.setHeaders(request, options.headers)
+    const response = yield* client.execute(request)
+    const text = yield* response.text
+    return { status: response.status, headers: response.headers, text } satisfies Answer
+  })
+
+/** The JSON body of an answer, without assumptions about its shape. */
+export const jsonOf = (answer: Answer): unknown => JSON.parse(answer.text)
+
+/** Every error body: JSON with a machine-readable `_tag` and a human `message`. */
+export const ErrorBody = Schema.Struct(
+  { _tag: Schema.String, message: Schema.String },
+  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+)
+
+/** The body of a 400 for a path, query or payload that does not decode. */
+export const DecodeErrorBody = Schema.Struct({
+  _tag: Schema.Literal("HttpApiDecodeError"),
+  message: Schema.String,
+  issues: Schema.NonEmptyArray(Schema.Struct({
+    _tag: Schema.String,
+    path: Schema.Array(Schema.Union(Schema.String, Schema.Number)),
+    message: Schema.String
+  }))
+})
+
+export const errorOf = (answer: Answer) => Schema.decodeUnknownSync(Schema.parseJson(ErrorBody))(answer.text)
+export const decodeErrorOf = (answer: Answer) =>
+  Schema.decodeUnknownSync(Schema.parseJson(DecodeErrorBody))(answer.text)
+
+/** The first snapshot whose frame satisfies `predicate` (waits for the monitor; the real clock runs). */
+export const awaitFrame = (predicate: (frame: Frame) => boolean = () => true) =>
+  Effect.flatMap(Monitor, (monitor) =>
+    monitor.changes.pipe(
+      Stream.filterMap(Option.filter((snapshot) => predicate(snapshot.frame))),
+      Stream.runHead,
+      Effect.flatten,
+      Effect.timeout("10 seconds"),
+      Effect.orDie
+    ))
+
+/** Deletes every zone, so each test starts from an empty repository. */
+export const deleteAllZones = Effect.gen(function*() {
+  const repo = yield* ZoneRepo
+  for (const zone of yield* repo.list) yield* Effect.orDie(repo.remove(zone.id))
+})

@@ -1,0 +1,75 @@
+/**
+ * The README's API examples, run as written (with curl, against a fresh server) in the order a
+ * reader would, and their answers compared with the answers the README shows.
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { execFileSync } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { freePort, killAll, start, waitUntilAnswering } from "./support/Process.js"
+
+interface Example {
+  readonly commands: string
+  /** the answer shown right after the commands, if any */
+  readonly answer: string | undefined
+}
+
+const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
+const api = readme.slice(readme.indexOf("## The API"), readme.indexOf("## Configuration"))
+
+const examples: ReadonlyArray<Example> = [...api.matchAll(/```sh\n([\s\S]*?)```\s*(?:```json\n([\s\S]*?)```)?/g)]
+  .map((match) => ({ commands: match[1]!, answer: match[2] }))
+
+// values that depend on the moment (temperatures, times) are compared by their presence only
+const momentary = new Set(["temperatures", "min", "max", "mean", "ambient", "capturedAt", "sequence", "average"])
+
+let dir = ""
+let port = 0
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "ircam-readme-"))
+  port = await freePort()
+  const ircam = start(["serve"], {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATABASE_PATH: join(dir, "ircam.db"),
+    SENSOR: "simulated"
+  }, dir)
+  await waitUntilAnswering(ircam, `http://127.0.0.1:${port}/api/v1/health`)
+})
+
+afterAll(async () => {
+  await killAll()
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe("the README's API examples", () => {
+  it("has examples to run", () => {
+    assert.isAtLeast(examples.length, 8)
+  })
+
+  it("work as written and answer what the README shows", () => {
+    for (const example of examples) {
+      const script = example.commands.replaceAll("localhost:8000", `127.0.0.1:${port}`)
+      const output = execFileSync("bash", ["-e", "-c", script], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", API_TOKEN: "" }
+      }).trim()
+      if (example.answer === undefined) continue
+      const context = `${example.commands}\nanswered ${output}`
+      const answer = JSON.parse(output) as Record<string, unknown>
+      if (example.answer.includes("…")) {
+        // an abridged answer: the same fields
+        for (const key of example.answer.matchAll(/"(\w+)":/g)) assert.property(answer, key[1]!, context)
+        continue
+      }
+      const shown = JSON.parse(example.answer) as Record<string, unknown>
+      assert.sameMembers(Object.keys(answer), Object.keys(shown), context)
+      for (const [key, value] of Object.entries(shown)) {
+        if (!momentary.has(key)) assert.deepStrictEqual(answer[key], value, `${key} of ${context}`)
+      }
+    }
+  })
+})

@@ -1,0 +1,99 @@
+/**
+ * Runs `ircam` (bin/ircam.js) as a child process, as a user would: a fresh environment (no
+ * variable of the test runner leaks in), a working directory of the test's choosing.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { once } from "node:events"
+import { createServer } from "node:net"
+import { fileURLToPath } from "node:url"
+
+export const bin = fileURLToPath(new URL("../../packages/cli/bin/ircam.js", import.meta.url))
+
+// every child still running, with the promise of its end
+const children = new Map<ChildProcess, Promise<number | null>>()
+
+/** A TCP port that was free a moment ago: bind port 0 on loopback, read the port, close. */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error("no port was assigned"))))
+    })
+  })
+
+export interface Ircam {
+  readonly child: ChildProcess
+  readonly stdout: () => string
+  readonly stderr: () => string
+  /** the exit code (null when a signal ended it) */
+  readonly exited: Promise<number | null>
+}
+
+/** Starts `ircam <args>` with exactly `env` (plus PATH) in `cwd`. */
+export const start = (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string): Ircam => {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+  const exited = once(child, "close").then(() => {
+    children.delete(child)
+    return child.exitCode
+  })
+  children.set(child, exited)
+  return { child, stdout: () => stdout, stderr: () => stderr, exited }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Waits until `url` answers, polling a bounded number of times; fails early, with the child's
+ * output, if the child exits first.
+ */
+export const waitUntilAnswering = async (ircam: Ircam, url: string, attempts = 300): Promise<void> => {
+  let exited = false
+  void ircam.exited.then(() => (exited = true))
+  for (let attempt = 0; attempt < attempts && !exited; attempt++) {
+    const answered = await fetch(url).then(() => true, () => false)
+    if (answered) return
+    await sleep(100)
+  }
+  throw new Error(
+    `ircam did not answer at ${url}${exited ? ` (it exited with ${ircam.child.exitCode})` : ""}\n` +
+      `stdout:\n${ircam.stdout()}\nstderr:\n${ircam.stderr()}`
+  )
+}
+
+/** Asks ircam to stop (SIGTERM) and waits for its exit code. */
+export const stop = async (ircam: Ircam): Promise<number | null> => {
+  ircam.child.kill("SIGTERM")
+  return ircam.exited
+}
+
+/** Runs `ircam <args>` to its end (killed after `timeoutMs`). */
+export const runToExit = async (
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  cwd: string,
+  timeoutMs = 30_000
+) => {
+  const ircam = start(args, env, cwd)
+  const timer = setTimeout(() => ircam.child.kill("SIGKILL"), timeoutMs)
+  const code = await ircam.exited
+  clearTimeout(timer)
+  return { code, stdout: ircam.stdout(), stderr: ircam.stderr() }
+}
+
+/** Kills every child still running (for afterAll). */
+export const killAll = async (): Promise<void> => {
+  const running = [...children]
+  for (const [child] of running) child.kill("SIGKILL")
+  await Promise.all(running.map(([, exited]) => exited))
+}
