@@ -5,7 +5,7 @@
 import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { AppConfig } from "@ircam/core/AppConfig"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, LogLevel, Option } from "effect"
 import { createServer } from "node:http"
 import { IrcamApi } from "./Api.js"
 import * as AuthorizationLive from "./AuthorizationLive.js"
@@ -19,8 +19,20 @@ export const ApiLive = HttpApiBuilder.api(IrcamApi).pipe(
 
 const RootLive = HttpApiBuilder.Router.use((router) => router.get("/", HttpServerResponse.redirect("/docs")))
 
+/**
+ * One log line per request only at LOG_LEVEL=debug or below: the access log's middleware costs
+ * about a third of a cheap request, and clients poll the latest frame many times a second.
+ */
+const ServeLive = Layer.unwrapEffect(
+  Effect.map(
+    AppConfig,
+    ({ logLevel }) =>
+      HttpApiBuilder.serve(LogLevel.lessThanEqual(logLevel, LogLevel.Debug) ? HttpMiddleware.logger : undefined)
+  )
+)
+
 /** The whole HTTP application; needs an `HttpServer` (tests use `NodeHttpServer.layerTest`). */
-export const AppLive = HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
+export const AppLive = ServeLive.pipe(
   Layer.provide(ErrorResponses.layer),
   Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/v1/openapi.json" })),

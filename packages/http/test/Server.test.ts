@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { AppConfig, type AppConfigShape } from "@ircam/core/AppConfig"
 import * as Core from "@ircam/core/Core"
 import * as SimulatedSensor from "@ircam/core/SimulatedSensor"
-import { Effect, Layer, Logger, Option, Redacted } from "effect"
+import { Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
 import * as Server from "../src/Server.js"
 
 const serve = (config: Partial<AppConfigShape>) =>
@@ -55,5 +55,18 @@ describe("Server.layer", () => {
     Effect.gen(function*() {
       const { logged } = yield* serve({ host: "0.0.0.0", apiToken: Option.some(Redacted.make("t")) })
       assert.deepStrictEqual(warning(logged), [])
+    }).pipe(Effect.scoped))
+
+  it.live("logs each request only at LOG_LEVEL=debug or below", () =>
+    Effect.gen(function*() {
+      const requestLines = (logged: ReadonlyArray<string>) =>
+        logged.filter((line) => line.includes("Sent HTTP response"))
+      const quiet = yield* serve({ host: "127.0.0.1" })
+      assert.strictEqual(yield* fetchStatus(`${quiet.address}/api/v1/zones`), 200)
+      assert.deepStrictEqual(requestLines(quiet.logged), [])
+
+      const chatty = yield* serve({ host: "127.0.0.1", logLevel: LogLevel.Debug })
+      assert.strictEqual(yield* fetchStatus(`${chatty.address}/api/v1/zones`), 200)
+      assert.lengthOf(requestLines(chatty.logged), 1)
     }).pipe(Effect.scoped))
 })
