@@ -2,11 +2,13 @@
  * `npm run bench`: every benchmark in turn; each prints its figures and the budget it is held to.
  */
 import { Effect } from "effect"
+import * as FrameMath from "./frame-math.js"
 import * as MonitorLoop from "./monitor-loop.js"
 import * as RealTimeEndpoint from "./realtime-endpoint.js"
 
 const program = Effect.gen(function*() {
   console.log(`ircam benchmarks on Node ${process.version}, ${process.platform}/${process.arch}\n`)
+  yield* Effect.sync(FrameMath.run)
   yield* MonitorLoop.run
   yield* RealTimeEndpoint.run
 })

@@ -73,3 +73,18 @@ describe("the README's API examples", () => {
     }
   })
 })
+
+describe("the README's replay example", () => {
+  it("decodes the fixture as written", () => {
+    const block = /```sh\n(npx ircam mlx90640 decode [^\n]*)\n```/.exec(readme)
+    assert.isNotNull(block)
+    const output = execFileSync("bash", ["-e", "-c", block![1]!], {
+      cwd: new URL("..", import.meta.url),
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }
+    })
+    const decoded = JSON.parse(output) as { status: number; temperatures: ReadonlyArray<number> }
+    assert.strictEqual(decoded.status, 0)
+    assert.lengthOf(decoded.temperatures, 768)
+  })
+})
