@@ -2,9 +2,9 @@
  * The whole configuration of ircam, read from the environment (and `.env`) once at start-up.
  * Every value is validated here, so a bad one stops start-up with an error naming the variable.
  */
-import { Config, type ConfigError, Context, Effect, Layer, LogLevel, Option, Redacted } from "effect"
+import { Config, ConfigError, Context, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
 
-export type SensorKind = "auto" | "mlx90640" | "simulated"
+export type SensorKind = "auto" | "mlx90640" | "emulated" | "simulated"
 export type LogFormat = "pretty" | "json" | "logfmt"
 
 /** Refresh rates the MLX90640 supports (control register 0x800D, bits 7..9). */
@@ -18,6 +18,14 @@ export interface AppConfigShape {
   readonly sensor: SensorKind
   /** frames per second the sensor delivers */
   readonly refreshRateHz: number
+  /** the Linux I²C bus the MLX90640 is on (/dev/i2c-N) */
+  readonly i2cBus: number
+  /** the MLX90640's 7-bit I²C address */
+  readonly i2cAddress: number
+  /** emissivity of the observed surfaces, for the MLX90640's temperature calculation */
+  readonly emissivity: number
+  /** `SENSOR=emulated`: probability of an injected bus error per I²C transfer */
+  readonly emulatorFaultRate: number
   readonly simulationSeed: number
   readonly frameBufferSeconds: number
   readonly maxZones: number
@@ -32,6 +40,10 @@ export const defaults: AppConfigShape = {
   databasePath: "data/ircam.db",
   sensor: "auto",
   refreshRateHz: 8,
+  i2cBus: 1,
+  i2cAddress: 0x33,
+  emissivity: 0.95,
+  emulatorFaultRate: 0,
   simulationSeed: 1,
   frameBufferSeconds: 30,
   maxZones: 2,
@@ -48,7 +60,9 @@ export const config: Config.Config<AppConfigShape> = Config.all({
   port: Config.port("PORT").pipe(Config.withDefault(defaults.port)),
   host: Config.nonEmptyString("HOST").pipe(Config.withDefault(defaults.host)),
   databasePath: Config.nonEmptyString("DATABASE_PATH").pipe(Config.withDefault(defaults.databasePath)),
-  sensor: Config.literal("auto", "mlx90640", "simulated")("SENSOR").pipe(Config.withDefault(defaults.sensor)),
+  sensor: Config.literal("auto", "mlx90640", "emulated", "simulated")("SENSOR").pipe(
+    Config.withDefault(defaults.sensor)
+  ),
   mockSensor: Config.boolean("MOCK_SENSOR").pipe(Config.withDefault(false)),
   refreshRateHz: Config.number("REFRESH_RATE_HZ").pipe(
     Config.validate({
@@ -56,6 +70,31 @@ export const config: Config.Config<AppConfigShape> = Config.all({
       validation: (n) => (refreshRates as ReadonlyArray<number>).includes(n)
     }),
     Config.withDefault(defaults.refreshRateHz)
+  ),
+  i2cBus: Config.integer("I2C_BUS").pipe(within(0, 255), Config.withDefault(defaults.i2cBus)),
+  // written either way people know it: 0x33 (as i2cdetect shows it) or 51
+  i2cAddress: Config.string("I2C_ADDRESS").pipe(
+    Config.mapOrFail((text) => {
+      const value = /^0x[0-9a-f]{1,2}$/i.test(text.trim())
+        ? parseInt(text.trim(), 16)
+        : /^[0-9]{1,3}$/.test(text.trim())
+        ? Number(text.trim())
+        : NaN
+      return value >= 0x08 && value <= 0x77
+        ? Either.right(value)
+        : Either.left(
+          ConfigError.InvalidData([], `must be a 7-bit I²C address from 0x08 to 0x77 (like 0x33), got "${text}"`)
+        )
+    }),
+    Config.withDefault(defaults.i2cAddress)
+  ),
+  emissivity: Config.number("EMISSIVITY").pipe(
+    Config.validate({ message: "must be greater than 0 and at most 1", validation: (e) => e > 0 && e <= 1 }),
+    Config.withDefault(defaults.emissivity)
+  ),
+  emulatorFaultRate: Config.number("EMULATOR_FAULT_RATE").pipe(
+    within(0, 1),
+    Config.withDefault(defaults.emulatorFaultRate)
   ),
   simulationSeed: Config.integer("SIMULATION_SEED").pipe(
     within(0, 2 ** 32 - 1),

@@ -110,12 +110,14 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
           ? "degraded"
           : "ok"
         const { info } = sensor
+        const driver = sensor.diagnostics === undefined ? undefined : yield* sensor.diagnostics
+        const driverError = driver?.lastError == null ? "" : `; the driver last reported: ${driver.lastError.message}`
         return {
           status,
           ...(status === "ok" ? {} : {
-            message: Option.isNone(snapshot)
+            message: (Option.isNone(snapshot)
               ? `no frame from the sensor in ${Math.round(age / 1000)} s`
-              : `last frame ${Math.round(age / 1000)} s ago`
+              : `last frame ${Math.round(age / 1000)} s ago`) + driverError
           }),
           details: {
             kind: info.kind,
@@ -128,7 +130,15 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
             errors: sensorErrors,
             lastError: lastError === undefined
               ? null
-              : { at: new Date(lastError.at).toISOString(), message: lastError.message }
+              : { at: new Date(lastError.at).toISOString(), message: lastError.message },
+            ...(driver === undefined ? {} : {
+              driver: {
+                ...driver.counters,
+                lastError: driver.lastError === null
+                  ? null
+                  : { at: new Date(driver.lastError.at).toISOString(), message: driver.lastError.message }
+              }
+            })
           }
         }
       })

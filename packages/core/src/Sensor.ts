@@ -2,7 +2,7 @@
  * Sensor: where frames come from. Implementations: `SimulatedSensor` (here), the MLX90640
  * driver (@ircam/hw), and the test layers below.
  */
-import type { Stream } from "effect"
+import type { Effect, Stream } from "effect"
 import { Context, Layer, Schema } from "effect"
 import type { Frame } from "./Frame.js"
 
@@ -14,7 +14,7 @@ export class SensorError extends Schema.TaggedError<SensorError>()("SensorError"
 
 export interface SensorInfo {
   /** which implementation delivers the frames */
-  readonly kind: "simulated" | "mlx90640" | "test"
+  readonly kind: "simulated" | "mlx90640" | "emulated" | "test"
   readonly model: string
   readonly serial: string
   /** frames per second */
@@ -30,19 +30,33 @@ export interface SensorShape {
    * for ever; when it fails the consumer retries it.
    */
   readonly frames: Stream.Stream<Frame, SensorError>
+  /**
+   * What the driver knows beyond the frames (transfer errors, retries, re-initialisations …);
+   * shown under `driver` in the `sensor` health check. Errors the driver recovers from itself
+   * never reach `frames`, so this is where they become visible.
+   */
+  readonly diagnostics?: Effect.Effect<SensorDiagnostics>
+}
+
+export interface SensorDiagnostics {
+  /** the last failure the driver recovered from, if any */
+  readonly lastError: { readonly at: number; readonly message: string } | null
+  readonly counters: Readonly<Record<string, number>>
 }
 
 export class Sensor extends Context.Tag("@ircam/core/Sensor")<Sensor, SensorShape>() {
   /** A test sensor that delivers the frames of `frames` (which may fail, end or be paced by the test). */
   static readonly layerTest = (
     frames: Stream.Stream<Frame, SensorError>,
-    info: Partial<SensorInfo> = {}
+    info: Partial<SensorInfo> = {},
+    diagnostics?: Effect.Effect<SensorDiagnostics>
   ): Layer.Layer<Sensor> =>
     Layer.succeed(
       Sensor,
       Sensor.of({
         info: { kind: "test", model: "test frames", serial: "test", refreshRateHz: 8, ...info },
-        frames
+        frames,
+        ...(diagnostics === undefined ? {} : { diagnostics })
       })
     )
 }

@@ -47,6 +47,10 @@ describe("AppConfig", () => {
         DATABASE_PATH: "/var/lib/ircam/zones.db",
         SENSOR: "mlx90640",
         REFRESH_RATE_HZ: "0.5",
+        I2C_BUS: "3",
+        I2C_ADDRESS: "0x34",
+        EMISSIVITY: "0.98",
+        EMULATOR_FAULT_RATE: "0.01",
         SIMULATION_SEED: "4294967295",
         FRAME_BUFFER_SECONDS: "2.5",
         MAX_ZONES: "16",
@@ -61,6 +65,10 @@ describe("AppConfig", () => {
         databasePath: "/var/lib/ircam/zones.db",
         sensor: "mlx90640",
         refreshRateHz: 0.5,
+        i2cBus: 3,
+        i2cAddress: 0x34,
+        emissivity: 0.98,
+        emulatorFaultRate: 0.01,
         simulationSeed: 4294967295,
         frameBufferSeconds: 2.5,
         maxZones: 16,
@@ -86,6 +94,22 @@ describe("AppConfig", () => {
       assert.strictEqual((yield* loadOk({ SENSOR: "simulated" })).sensor, "simulated")
     }))
 
+  it.effect("takes the I²C address in hex or decimal, and SENSOR=emulated", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* loadOk({ I2C_ADDRESS: "0x33" })).i2cAddress, 0x33)
+      assert.strictEqual((yield* loadOk({ I2C_ADDRESS: " 0X5a " })).i2cAddress, 0x5a)
+      assert.strictEqual((yield* loadOk({ I2C_ADDRESS: "51" })).i2cAddress, 0x33)
+      assert.strictEqual((yield* loadOk({ SENSOR: "emulated" })).sensor, "emulated")
+      assert.strictEqual((yield* loadOk({ EMISSIVITY: "1" })).emissivity, 1)
+    }))
+
+  it.effect("explains a bad I²C address", () =>
+    Effect.gen(function*() {
+      const error = String(yield* loadError({ I2C_ADDRESS: "0x80" }))
+      assert.include(error, "I2C_ADDRESS")
+      assert.include(error, "must be a 7-bit I²C address from 0x08 to 0x77 (like 0x33), got \"0x80\"")
+    }))
+
   it.effect("an empty or blank API_TOKEN counts as unset", () =>
     Effect.gen(function*() {
       assert.isTrue(Option.isNone((yield* loadOk({ API_TOKEN: "" })).apiToken))
@@ -109,6 +133,14 @@ describe("AppConfig", () => {
     ["MOCK_SENSOR", "maybe"],
     ["REFRESH_RATE_HZ", "3"],
     ["REFRESH_RATE_HZ", "fast"],
+    ["I2C_BUS", "-1"],
+    ["I2C_BUS", "one"],
+    ["I2C_ADDRESS", "0x07"],
+    ["I2C_ADDRESS", "120"],
+    ["I2C_ADDRESS", "thirty-three"],
+    ["EMISSIVITY", "0"],
+    ["EMISSIVITY", "1.2"],
+    ["EMULATOR_FAULT_RATE", "2"],
     ["SIMULATION_SEED", "-1"],
     ["SIMULATION_SEED", "4294967296"],
     ["SIMULATION_SEED", "1.5"],

@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Context, Effect, Layer, Option, Queue, Stream, TestClock } from "effect"
+import { Clock, Context, Effect, Layer, Option, Queue, Ref, Stream, TestClock } from "effect"
 import type { Frame } from "../src/Frame.js"
 import { HEIGHT, PIXELS, WIDTH } from "../src/Frame.js"
 import { FrameBuffer } from "../src/FrameBuffer.js"
 import * as Health from "../src/Health.js"
 import { Monitor, type Snapshot } from "../src/Monitor.js"
-import { Sensor, SensorError, type SensorInfo } from "../src/Sensor.js"
+import { Sensor, type SensorDiagnostics, SensorError, type SensorInfo } from "../src/Sensor.js"
 import { stats, type ZoneSpec } from "../src/Zone.js"
 import { ZoneRepo } from "../src/ZoneRepo.js"
 
@@ -30,13 +30,17 @@ const timeout = (n: number) => new SensorError({ reason: "Timeout", message: `ti
 /** Builds the monitor on the test sensor `frames` in the test's scope and returns the services around it. */
 const setup = (
   frames: Stream.Stream<Frame, SensorError>,
-  options: { readonly info?: Partial<SensorInfo>; readonly capacity?: number } = {}
+  options: {
+    readonly info?: Partial<SensorInfo>
+    readonly capacity?: number
+    readonly diagnostics?: Effect.Effect<SensorDiagnostics>
+  } = {}
 ) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(
       Monitor.Default.pipe(
         Layer.provideMerge(Layer.mergeAll(
-          Sensor.layerTest(frames, options.info ?? {}),
+          Sensor.layerTest(frames, options.info ?? {}, options.diagnostics),
           FrameBuffer.layerTest(options.capacity ?? 32),
           ZoneRepo.layerTest({ maxZones: 4 }),
           Health.Health.layer
@@ -177,6 +181,28 @@ describe("Monitor", () => {
       const recovered = yield* check("sensor")
       assert.strictEqual(recovered.status, "ok")
       assert.isUndefined(recovered.message)
+    }))
+
+  it.scoped("shows the driver's own counters and last error, and names that error when frames stop", () =>
+    Effect.gen(function*() {
+      const diagnostics = yield* Ref.make<SensorDiagnostics>({ lastError: null, counters: { retries: 0 } })
+      const { check } = yield* setup(Stream.never, { diagnostics: Ref.get(diagnostics) })
+      assert.deepStrictEqual((yield* check("sensor")).details["driver"], { retries: 0, lastError: null })
+
+      yield* Ref.set(diagnostics, {
+        lastError: { at: 1500, message: "I²C read failed: EIO" },
+        counters: { retries: 3 }
+      })
+      yield* TestClock.adjust("3 seconds")
+      const degraded = yield* check("sensor")
+      assert.deepStrictEqual(degraded.details["driver"], {
+        retries: 3,
+        lastError: { at: "1970-01-01T00:00:01.500Z", message: "I²C read failed: EIO" }
+      })
+      assert.strictEqual(
+        degraded.message,
+        "no frame from the sensor in 3 s; the driver last reported: I²C read failed: EIO"
+      )
     }))
 
   it.scoped("a slow sensor's limits are measured in refresh periods", () =>
