@@ -64,7 +64,8 @@ export const explainUnavailable = (config: AppConfigShape, error: I2cError | Sen
   const checks = checklist(config)
   const first = likelyCheck(error)
   const ordered = first === undefined ? checks : [checks[first]!, ...checks.filter((_, i) => i !== first)]
-  return `no working MLX90640 on I²C bus ${config.i2cBus} at ${hex(config.i2cAddress, 2)}: ${error.message}. ` +
+  const cause = /[.?!]$/.test(error.message) ? error.message : `${error.message}.`
+  return `no working MLX90640 on I²C bus ${config.i2cBus} at ${hex(config.i2cAddress, 2)}: ${cause} ` +
     `Check: ${ordered.join(" ")}`
 }
 
