@@ -28,6 +28,14 @@ export interface AppConfigShape {
   readonly emulatorFaultRate: number
   readonly simulationSeed: number
   readonly frameBufferSeconds: number
+  /** seconds of frames an event keeps from before its trigger (taken from the frame buffer) */
+  readonly preEventSeconds: number
+  /** seconds of frames an event records after its (last) trigger */
+  readonly postEventSeconds: number
+  /** events older than this many days are deleted */
+  readonly eventRetentionDays: number
+  /** the database is kept below this size by deleting the oldest events */
+  readonly maxDbMb: number
   readonly maxZones: number
   readonly apiToken: Option.Option<Redacted.Redacted<string>>
   readonly logLevel: LogLevel.LogLevel
@@ -46,6 +54,10 @@ export const defaults: AppConfigShape = {
   emulatorFaultRate: 0,
   simulationSeed: 1,
   frameBufferSeconds: 30,
+  preEventSeconds: 10,
+  postEventSeconds: 10,
+  eventRetentionDays: 30,
+  maxDbMb: 500,
   maxZones: 2,
   apiToken: Option.none(),
   logLevel: LogLevel.Info,
@@ -104,6 +116,19 @@ export const config: Config.Config<AppConfigShape> = Config.all({
     within(1, 600),
     Config.withDefault(defaults.frameBufferSeconds)
   ),
+  preEventSeconds: Config.number("PRE_EVENT_SECONDS").pipe(
+    within(0, 600),
+    Config.withDefault(defaults.preEventSeconds)
+  ),
+  postEventSeconds: Config.number("POST_EVENT_SECONDS").pipe(
+    within(1, 600),
+    Config.withDefault(defaults.postEventSeconds)
+  ),
+  eventRetentionDays: Config.number("EVENT_RETENTION_DAYS").pipe(
+    within(0.01, 36500),
+    Config.withDefault(defaults.eventRetentionDays)
+  ),
+  maxDbMb: Config.number("MAX_DB_MB").pipe(within(1, 1_000_000), Config.withDefault(defaults.maxDbMb)),
   maxZones: Config.integer("MAX_ZONES").pipe(within(1, 16), Config.withDefault(defaults.maxZones)),
   // trimmed like an HTTP header value, so stray spaces in .env cannot make every request fail
   apiToken: Config.string("API_TOKEN").pipe(
@@ -115,7 +140,16 @@ export const config: Config.Config<AppConfigShape> = Config.all({
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(defaults.logLevel)),
   logFormat: Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(Config.withDefault(defaults.logFormat))
 }).pipe(
-  Config.map(({ mockSensor, sensor, ...rest }) => ({ ...rest, sensor: mockSensor ? "simulated" : sensor }))
+  Config.map(({ mockSensor, sensor, ...rest }) => ({ ...rest, sensor: mockSensor ? "simulated" : sensor })),
+  // the frames before a trigger come from the frame buffer, so it must hold them
+  Config.mapOrFail((config) =>
+    config.preEventSeconds <= config.frameBufferSeconds
+      ? Either.right(config)
+      : Either.left(ConfigError.InvalidData(
+        ["PRE_EVENT_SECONDS"],
+        `must be at most FRAME_BUFFER_SECONDS (${config.frameBufferSeconds}): the frames before an event come from the frame buffer`
+      ))
+  )
 )
 
 export class AppConfig extends Context.Tag("@ircam/core/AppConfig")<AppConfig, AppConfigShape>() {

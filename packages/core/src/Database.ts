@@ -50,6 +50,17 @@ const open = Effect.gen(function*() {
   for (const pragma of pragmas) {
     yield* client.unsafe(pragma).pipe(Effect.mapError(fail("cannot configure")))
   }
+  // Deleted events must give their space back (MAX_DB_MB): incremental auto-vacuum, switched on
+  // once for a database made without it (VACUUM rewrites the file; it is small then).
+  const [vacuum] = yield* client<{ autoVacuum: number }>`PRAGMA auto_vacuum`.pipe(
+    Effect.mapError(fail("cannot configure"))
+  )
+  if (vacuum?.autoVacuum !== 2) {
+    yield* client.unsafe("PRAGMA auto_vacuum = INCREMENTAL").pipe(
+      Effect.zipRight(client.unsafe("VACUUM")),
+      Effect.mapError(fail("cannot configure"))
+    )
+  }
   return Context.make(SqliteClient.SqliteClient, client).pipe(Context.add(SqlClient.SqlClient, client))
 })
 

@@ -20,5 +20,37 @@ export const migrations = {
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL
       )`
+  }),
+  // An event's row and its frames change in the same transactions, so frame_count, started_at,
+  // ended_at and the peak always describe exactly the frames stored (see EventStore).
+  "0002_events": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('manual', 'alarm')),
+        label TEXT,
+        status TEXT NOT NULL CHECK (status IN ('recording', 'complete')),
+        triggered_at INTEGER NOT NULL,
+        window_end INTEGER NOT NULL,
+        started_at INTEGER,
+        ended_at INTEGER,
+        frame_count INTEGER NOT NULL DEFAULT 0,
+        zone_id INTEGER,
+        alarm_id INTEGER,
+        peak_temperature REAL,
+        peak_x INTEGER,
+        peak_y INTEGER
+      )`
+    yield* sql`CREATE INDEX events_by_triggered_at ON events (triggered_at)`
+    yield* sql`
+      CREATE TABLE event_frames (
+        event_id INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+        captured_at INTEGER NOT NULL,
+        sequence INTEGER NOT NULL,
+        ambient REAL NOT NULL,
+        temperatures BLOB NOT NULL
+      )`
+    yield* sql`CREATE INDEX event_frames_by_event ON event_frames (event_id, captured_at)`
   })
 }

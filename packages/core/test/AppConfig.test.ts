@@ -53,6 +53,10 @@ describe("AppConfig", () => {
         EMULATOR_FAULT_RATE: "0.01",
         SIMULATION_SEED: "4294967295",
         FRAME_BUFFER_SECONDS: "2.5",
+        PRE_EVENT_SECONDS: "2",
+        POST_EVENT_SECONDS: "20",
+        EVENT_RETENTION_DAYS: "7",
+        MAX_DB_MB: "64",
         MAX_ZONES: "16",
         API_TOKEN: "s3cret",
         LOG_LEVEL: "Debug",
@@ -71,6 +75,10 @@ describe("AppConfig", () => {
         emulatorFaultRate: 0.01,
         simulationSeed: 4294967295,
         frameBufferSeconds: 2.5,
+        preEventSeconds: 2,
+        postEventSeconds: 20,
+        eventRetentionDays: 7,
+        maxDbMb: 64,
         maxZones: 16,
         logLevel: LogLevel.Debug,
         logFormat: "json"
@@ -101,6 +109,14 @@ describe("AppConfig", () => {
       assert.strictEqual((yield* loadOk({ I2C_ADDRESS: "51" })).i2cAddress, 0x33)
       assert.strictEqual((yield* loadOk({ SENSOR: "emulated" })).sensor, "emulated")
       assert.strictEqual((yield* loadOk({ EMISSIVITY: "1" })).emissivity, 1)
+    }))
+
+  it.effect("keeps the pre-event window within the frame buffer", () =>
+    Effect.gen(function*() {
+      const error = String(yield* loadError({ FRAME_BUFFER_SECONDS: "5", PRE_EVENT_SECONDS: "8" }))
+      assert.include(error, "PRE_EVENT_SECONDS")
+      assert.include(error, "must be at most FRAME_BUFFER_SECONDS (5)")
+      assert.strictEqual((yield* loadOk({ FRAME_BUFFER_SECONDS: "5", PRE_EVENT_SECONDS: "5" })).preEventSeconds, 5)
     }))
 
   it.effect("explains a bad I²C address", () =>
@@ -146,6 +162,13 @@ describe("AppConfig", () => {
     ["SIMULATION_SEED", "1.5"],
     ["FRAME_BUFFER_SECONDS", "0"],
     ["FRAME_BUFFER_SECONDS", "601"],
+    ["PRE_EVENT_SECONDS", "-1"],
+    ["PRE_EVENT_SECONDS", "31"],
+    ["POST_EVENT_SECONDS", "0"],
+    ["POST_EVENT_SECONDS", "601"],
+    ["EVENT_RETENTION_DAYS", "0"],
+    ["MAX_DB_MB", "0"],
+    ["MAX_DB_MB", "lots"],
     ["MAX_ZONES", "0"],
     ["MAX_ZONES", "17"],
     ["MAX_ZONES", "2.5"],

@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
+import BetterSqlite3 from "better-sqlite3"
 import { Cause, Effect, Exit, Layer, Option } from "effect"
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -98,7 +99,7 @@ describe("Database.layer on a file", () => {
           return yield* migrations
         })
       )
-      assert.deepStrictEqual(first.map((m) => [m.migrationId, m.name]), [[1, "zones"]])
+      assert.deepStrictEqual(first.map((m) => [m.migrationId, m.name]), [[1, "zones"], [2, "events"]])
       // opening the same file again finds the migration applied and the data still there
       const second = yield* withDatabase(
         databasePath,
@@ -109,7 +110,26 @@ describe("Database.layer on a file", () => {
           return yield* migrations
         })
       )
-      assert.deepStrictEqual(second.map((m) => [m.migrationId, m.name]), [[1, "zones"]])
+      assert.deepStrictEqual(second.map((m) => [m.migrationId, m.name]), [[1, "zones"], [2, "events"]])
+    }))
+
+  it.scoped("switches a database made without it to incremental auto-vacuum, keeping its data", () =>
+    Effect.gen(function*() {
+      const databasePath = join(yield* tempDir, "old.db")
+      const old = new BetterSqlite3(databasePath)
+      old.exec("CREATE TABLE keep (v TEXT); INSERT INTO keep VALUES ('still here')")
+      assert.strictEqual(old.pragma("auto_vacuum", { simple: true }), 0)
+      old.close()
+      const result = yield* withDatabase(
+        databasePath,
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const [mode] = yield* sql<{ autoVacuum: number }>`PRAGMA auto_vacuum`
+          const rows = yield* sql<{ v: string }>`SELECT v FROM keep`
+          return { mode: mode?.autoVacuum, rows: rows.map((r) => r.v) }
+        })
+      )
+      assert.deepStrictEqual(result, { mode: 2, rows: ["still here"] })
     }))
 
   it.scoped("the zones table enforces the frame bounds", () =>
@@ -143,7 +163,7 @@ describe("Database.layer on a file", () => {
       assert.strictEqual(report.status, "ok")
       assert.deepStrictEqual(report.checks["database"], {
         status: "ok",
-        details: { path: databasePath, journalMode: "wal", schemaVersion: 1 }
+        details: { path: databasePath, journalMode: "wal", schemaVersion: 2 }
       })
     }))
 })
@@ -192,7 +212,7 @@ describe("Database.layerMemory", () => {
       const report = yield* (yield* Health.Health).report
       assert.deepStrictEqual(report.checks["database"], {
         status: "ok",
-        details: { path: ":memory:", journalMode: "memory", schemaVersion: 1 }
+        details: { path: ":memory:", journalMode: "memory", schemaVersion: 2 }
       })
     }).pipe(Effect.provide(Database.layerMemory.pipe(Layer.provideMerge(Health.Health.layer)))))
 
