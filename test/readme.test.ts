@@ -23,7 +23,22 @@ const examples: ReadonlyArray<Example> = [...api.matchAll(/```sh\n([\s\S]*?)```\
   .map((match) => ({ commands: match[1]!, answer: match[2] }))
 
 // values that depend on the moment (temperatures, times) are compared by their presence only
-const momentary = new Set(["temperatures", "min", "max", "mean", "ambient", "capturedAt", "sequence", "average"])
+const momentary = new Set([
+  "temperatures",
+  "min",
+  "max",
+  "mean",
+  "ambient",
+  "capturedAt",
+  "sequence",
+  "average",
+  // an event's, while it records
+  "triggeredAt",
+  "startedAt",
+  "endedAt",
+  "frameCount",
+  "peak"
+])
 
 let dir = ""
 let port = 0

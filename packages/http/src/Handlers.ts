@@ -1,5 +1,5 @@
 /**
- * The handlers of every endpoint of `IrcamApi`.
+ * The handlers of every endpoint of `IrcamApi` (the events group's are in EventHandlers).
  */
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { type Frame, round2, toJson } from "@ircam/core/Frame"
@@ -10,6 +10,7 @@ import { ZoneRepo } from "@ircam/core/ZoneRepo"
 import { Effect, Layer, Option } from "effect"
 import { IrcamApi } from "./Api.js"
 import { NoFrameYet } from "./ApiErrors.js"
+import * as EventHandlers from "./EventHandlers.js"
 
 const latestSnapshot = Effect.flatMap(Monitor, (monitor) => monitor.latest).pipe(
   Effect.flatMap(Option.match({ onNone: () => Effect.fail(NoFrameYet.instance), onSome: Effect.succeed }))
@@ -60,4 +61,4 @@ const HealthLive = HttpApiBuilder.group(IrcamApi, "health", (handlers) =>
         report.status === "down" ? Effect.fail(report) : Effect.succeed(report)))
   }))
 
-export const layer = Layer.mergeAll(ThermalLive, ZonesLive, HealthLive)
+export const layer = Layer.mergeAll(ThermalLive, ZonesLive, EventHandlers.layer, HealthLive)
