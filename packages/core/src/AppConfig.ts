@@ -38,8 +38,23 @@ export interface AppConfigShape {
   readonly maxDbMb: number
   readonly maxZones: number
   readonly apiToken: Option.Option<Redacted.Redacted<string>>
+  /** alarm notifications are POSTed here when set */
+  readonly webhookUrl: Option.Option<URL>
+  /** Standard Webhooks signing secret (`whsec_<base64>`); unsigned when unset */
+  readonly webhookSecret: Option.Option<Redacted.Redacted<string>>
+  /** alarm notifications are e-mailed when set */
+  readonly smtp: Option.Option<SmtpConfig>
   readonly logLevel: LogLevel.LogLevel
   readonly logFormat: LogFormat
+}
+
+export interface SmtpConfig {
+  readonly host: string
+  readonly port: number
+  readonly user: Option.Option<string>
+  readonly password: Option.Option<Redacted.Redacted<string>>
+  readonly from: string
+  readonly to: ReadonlyArray<string>
 }
 
 export const defaults: AppConfigShape = {
@@ -60,6 +75,9 @@ export const defaults: AppConfigShape = {
   maxDbMb: 500,
   maxZones: 2,
   apiToken: Option.none(),
+  webhookUrl: Option.none(),
+  webhookSecret: Option.none(),
+  smtp: Option.none(),
   logLevel: LogLevel.Info,
   logFormat: "pretty"
 }
@@ -136,6 +154,68 @@ export const config: Config.Config<AppConfigShape> = Config.all({
     Config.map(
       Option.flatMap((token) => token.trim() === "" ? Option.none() : Option.some(Redacted.make(token.trim())))
     )
+  ),
+  webhookUrl: Config.string("WEBHOOK_URL").pipe(
+    Config.option,
+    Config.mapOrFail(Option.match({
+      onNone: () => Either.right(Option.none<URL>()),
+      onSome: (text) => {
+        if (text.trim() === "") return Either.right(Option.none<URL>())
+        const url = URL.canParse(text.trim()) ? new URL(text.trim()) : undefined
+        return url !== undefined && (url.protocol === "http:" || url.protocol === "https:")
+          ? Either.right(Option.some(url))
+          : Either.left(ConfigError.InvalidData(["WEBHOOK_URL"], `must be an http:// or https:// URL, got "${text}"`))
+      }
+    }))
+  ),
+  webhookSecret: Config.string("WEBHOOK_SECRET").pipe(
+    Config.option,
+    Config.mapOrFail(Option.match({
+      onNone: () => Either.right(Option.none<Redacted.Redacted<string>>()),
+      onSome: (text) =>
+        text.trim() === ""
+          ? Either.right(Option.none<Redacted.Redacted<string>>())
+          : /^whsec_[A-Za-z0-9+/]{16,}={0,2}$/.test(text.trim())
+          ? Either.right(Option.some(Redacted.make(text.trim())))
+          : Either.left(
+            ConfigError.InvalidData(
+              ["WEBHOOK_SECRET"],
+              "must be a Standard Webhooks secret: whsec_ followed by base64 (at least 12 bytes)"
+            )
+          )
+    }))
+  ),
+  smtp: Config.all({
+    host: Config.string("SMTP_HOST").pipe(Config.option),
+    port: Config.port("SMTP_PORT").pipe(Config.withDefault(587)),
+    user: Config.string("SMTP_USER").pipe(Config.option),
+    password: Config.redacted("SMTP_PASSWORD").pipe(Config.option),
+    from: Config.string("SMTP_FROM").pipe(Config.option),
+    to: Config.string("SMTP_TO").pipe(Config.option)
+  }).pipe(
+    Config.mapOrFail(({ from, host, to, ...rest }) => {
+      const present = (o: Option.Option<string>) => Option.filter(Option.map(o, (s) => s.trim()), (s) => s !== "")
+      const given = present(host)
+      if (Option.isNone(given)) return Either.right(Option.none<SmtpConfig>())
+      const sender = present(from)
+      const recipients = Option.map(present(to), (list) => list.split(",").map((a) => a.trim()).filter((a) => a !== ""))
+      if (Option.isNone(sender)) {
+        return Either.left(ConfigError.InvalidData(["SMTP_FROM"], "must be set when SMTP_HOST is (the sender address)"))
+      }
+      if (Option.isNone(recipients) || recipients.value.length === 0) {
+        return Either.left(
+          ConfigError.InvalidData(["SMTP_TO"], "must be set when SMTP_HOST is (comma-separated recipient addresses)")
+        )
+      }
+      return Either.right(Option.some<SmtpConfig>({
+        host: given.value,
+        port: rest.port,
+        user: present(rest.user),
+        password: Option.filter(rest.password, (password) => Redacted.value(password) !== ""),
+        from: sender.value,
+        to: recipients.value
+      }))
+    })
   ),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(defaults.logLevel)),
   logFormat: Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(Config.withDefault(defaults.logFormat))

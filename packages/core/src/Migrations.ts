@@ -52,5 +52,60 @@ export const migrations = {
         temperatures BLOB NOT NULL
       )`
     yield* sql`CREATE INDEX event_frames_by_event ON event_frames (event_id, captured_at)`
+  }),
+  // Rules of a deleted zone are deleted with it (ON DELETE CASCADE); their alarms and history stay.
+  "0003_alarms": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`
+      CREATE TABLE alarm_rules (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        zone_id INTEGER REFERENCES zones (id) ON DELETE CASCADE,
+        metric TEXT NOT NULL CHECK (metric IN ('average', 'max', 'min', 'rate')),
+        direction TEXT NOT NULL CHECK (direction IN ('above', 'below')),
+        threshold REAL NOT NULL,
+        hysteresis REAL NOT NULL CHECK (hysteresis >= 0),
+        delay_seconds REAL NOT NULL CHECK (delay_seconds >= 0),
+        severity TEXT NOT NULL CHECK (severity IN ('warning', 'critical')),
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1))
+      )`
+    yield* sql`
+      CREATE TABLE alarms (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule_id INTEGER NOT NULL,
+        zone_id INTEGER,
+        severity TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('active', 'cleared')),
+        value REAL NOT NULL,
+        raised_at INTEGER NOT NULL,
+        acknowledged_at INTEGER,
+        cleared_at INTEGER,
+        event_id INTEGER
+      )`
+    yield* sql`CREATE INDEX alarms_by_state ON alarms (state)`
+    yield* sql`
+      CREATE TABLE alarm_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule_id INTEGER NOT NULL,
+        alarm_id INTEGER,
+        transition TEXT NOT NULL,
+        value REAL,
+        at INTEGER NOT NULL
+      )`
+    // Notifications to deliver, one row per channel, kept after delivery or giving up.
+    yield* sql`
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL CHECK (channel IN ('webhook', 'email')),
+        message_id TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'given_up')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER
+      )`
+    yield* sql`CREATE INDEX outbox_due ON outbox (status, next_attempt_at)`
   })
 }

@@ -62,7 +62,8 @@ describe("AppConfig", () => {
         LOG_LEVEL: "Debug",
         LOG_FORMAT: "json"
       })
-      const { apiToken, ...rest } = loaded
+      const { apiToken, smtp, webhookSecret, webhookUrl, ...rest } = loaded
+      assert.isTrue(Option.isNone(webhookUrl) && Option.isNone(webhookSecret) && Option.isNone(smtp))
       assert.deepStrictEqual(rest, {
         port: 9100,
         host: "127.0.0.1",
@@ -126,6 +127,47 @@ describe("AppConfig", () => {
       assert.include(error, "must be a 7-bit I²C address from 0x08 to 0x77 (like 0x33), got \"0x80\"")
     }))
 
+  it.effect("reads the notification targets", () =>
+    Effect.gen(function*() {
+      const loaded = yield* loadOk({
+        WEBHOOK_URL: "https://hooks.example.com/ircam?x=1",
+        WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        SMTP_HOST: "mail.example.com",
+        SMTP_PORT: "2525",
+        SMTP_USER: "ircam",
+        SMTP_PASSWORD: "pw",
+        SMTP_FROM: "ircam@example.com",
+        SMTP_TO: "a@example.com, b@example.com"
+      })
+      assert.strictEqual(Option.getOrThrow(loaded.webhookUrl).href, "https://hooks.example.com/ircam?x=1")
+      assert.strictEqual(
+        Redacted.value(Option.getOrThrow(loaded.webhookSecret)),
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+      )
+      const smtp = Option.getOrThrow(loaded.smtp)
+      assert.deepStrictEqual({ ...smtp, to: [...smtp.to], password: Option.map(smtp.password, Redacted.value) }, {
+        host: "mail.example.com",
+        port: 2525,
+        user: Option.some("ircam"),
+        password: Option.some("pw"),
+        from: "ircam@example.com",
+        to: ["a@example.com", "b@example.com"]
+      })
+      const minimal = Option.getOrThrow(
+        (yield* loadOk({ SMTP_HOST: "h", SMTP_FROM: "f@x", SMTP_TO: "t@x", SMTP_USER: "", SMTP_PASSWORD: "" })).smtp
+      )
+      assert.strictEqual(minimal.port, 587)
+      assert.isTrue(Option.isNone(minimal.user) && Option.isNone(minimal.password))
+      assert.isTrue(Option.isNone((yield* loadOk({ WEBHOOK_URL: " ", WEBHOOK_SECRET: "" })).webhookUrl))
+    }))
+
+  it.effect("SMTP_HOST without a sender or recipients names what is missing", () =>
+    Effect.gen(function*() {
+      assert.include(String(yield* loadError({ SMTP_HOST: "h", SMTP_TO: "t@x" })), "SMTP_FROM")
+      assert.include(String(yield* loadError({ SMTP_HOST: "h", SMTP_FROM: "f@x" })), "SMTP_TO")
+      assert.include(String(yield* loadError({ SMTP_HOST: "h", SMTP_FROM: "f@x", SMTP_TO: " , " })), "SMTP_TO")
+    }))
+
   it.effect("an empty or blank API_TOKEN counts as unset", () =>
     Effect.gen(function*() {
       assert.isTrue(Option.isNone((yield* loadOk({ API_TOKEN: "" })).apiToken))
@@ -169,6 +211,11 @@ describe("AppConfig", () => {
     ["EVENT_RETENTION_DAYS", "0"],
     ["MAX_DB_MB", "0"],
     ["MAX_DB_MB", "lots"],
+    ["WEBHOOK_URL", "not a url"],
+    ["WEBHOOK_URL", "ftp://example.com/x"],
+    ["WEBHOOK_SECRET", "s3cret"],
+    ["WEBHOOK_SECRET", "whsec_!!"],
+    ["SMTP_PORT", "0"],
     ["MAX_ZONES", "0"],
     ["MAX_ZONES", "17"],
     ["MAX_ZONES", "2.5"],

@@ -60,7 +60,15 @@ describe("Core.layer", () => {
       assert.deepStrictEqual((yield* buffer.snapshot(0)).map((f) => f.sequence), [1, 2])
 
       const report = yield* health.report
-      assert.deepStrictEqual(Object.keys(report.checks).sort(), ["buffer", "database", "events", "monitor", "sensor"])
+      assert.deepStrictEqual(Object.keys(report.checks).sort(), [
+        "alarms",
+        "buffer",
+        "database",
+        "events",
+        "monitor",
+        "notifier",
+        "sensor"
+      ])
       assert.strictEqual(report.checks["database"]?.status, "ok")
       assert.strictEqual(report.checks["buffer"]?.status, "ok")
       assert.deepStrictEqual(report.checks["monitor"]?.details, { framesProcessed: 3, zones: 1, lastSequence: 2 })

@@ -99,7 +99,7 @@ describe("Database.layer on a file", () => {
           return yield* migrations
         })
       )
-      assert.deepStrictEqual(first.map((m) => [m.migrationId, m.name]), [[1, "zones"], [2, "events"]])
+      assert.deepStrictEqual(first.map((m) => [m.migrationId, m.name]), [[1, "zones"], [2, "events"], [3, "alarms"]])
       // opening the same file again finds the migration applied and the data still there
       const second = yield* withDatabase(
         databasePath,
@@ -110,7 +110,7 @@ describe("Database.layer on a file", () => {
           return yield* migrations
         })
       )
-      assert.deepStrictEqual(second.map((m) => [m.migrationId, m.name]), [[1, "zones"], [2, "events"]])
+      assert.deepStrictEqual(second.map((m) => [m.migrationId, m.name]), [[1, "zones"], [2, "events"], [3, "alarms"]])
     }))
 
   it.scoped("switches a database made without it to incremental auto-vacuum, keeping its data", () =>
@@ -163,7 +163,7 @@ describe("Database.layer on a file", () => {
       assert.strictEqual(report.status, "ok")
       assert.deepStrictEqual(report.checks["database"], {
         status: "ok",
-        details: { path: databasePath, journalMode: "wal", schemaVersion: 2 }
+        details: { path: databasePath, journalMode: "wal", schemaVersion: 3 }
       })
     }))
 })
@@ -212,7 +212,7 @@ describe("Database.layerMemory", () => {
       const report = yield* (yield* Health.Health).report
       assert.deepStrictEqual(report.checks["database"], {
         status: "ok",
-        details: { path: ":memory:", journalMode: "memory", schemaVersion: 2 }
+        details: { path: ":memory:", journalMode: "memory", schemaVersion: 3 }
       })
     }).pipe(Effect.provide(Database.layerMemory.pipe(Layer.provideMerge(Health.Health.layer)))))
 
