@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark in turn; each prints its figures and the budget it is held to.
  */
 import { Effect } from "effect"
+import * as EventPersist from "./event-persist.js"
 import * as FrameMath from "./frame-math.js"
 import * as MonitorLoop from "./monitor-loop.js"
 import * as RealTimeEndpoint from "./realtime-endpoint.js"
@@ -11,6 +12,7 @@ const program = Effect.gen(function*() {
   yield* Effect.sync(FrameMath.run)
   yield* MonitorLoop.run
   yield* RealTimeEndpoint.run
+  yield* EventPersist.run
 })
 
 Effect.runPromise(program).catch((error: unknown) => {

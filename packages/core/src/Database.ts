@@ -22,7 +22,9 @@ export const memory = ":memory:"
 const pragmas = [
   "PRAGMA synchronous = NORMAL", // with WAL: durable at checkpoints, never corrupt
   "PRAGMA foreign_keys = ON",
-  "PRAGMA busy_timeout = 5000" // other processes (the CLI, a backup) may hold the lock briefly
+  // Another process (the CLI, a backup) may hold the lock briefly. better-sqlite3 waits for it
+  // synchronously, stalling the whole event loop, so wait little: writers retry with backoff.
+  "PRAGMA busy_timeout = 100"
 ]
 
 const open = Effect.gen(function*() {

@@ -209,10 +209,11 @@ export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventS
         const now = yield* Clock.currentTimeMillis
         if (recording !== undefined) {
           const current = recording
-          current.windowEnd = Math.min(Math.max(current.windowEnd, now + postMs), current.triggeredAt + maxMs)
-          yield* sql`UPDATE events SET window_end = ${current.windowEnd} WHERE id = ${current.id}`.pipe(
+          const windowEnd = Math.min(Math.max(current.windowEnd, now + postMs), current.triggeredAt + maxMs)
+          yield* sql`UPDATE events SET window_end = ${windowEnd} WHERE id = ${current.id}`.pipe(
             Effect.mapError(storageError(`cannot extend event ${current.id}`))
           )
+          current.windowEnd = windowEnd
           yield* Effect.logInfo(`event ${current.id} extended by a new trigger (${trigger.kind})`)
           return yield* Effect.orDie(getEvent(current.id))
         }
@@ -324,11 +325,9 @@ export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventS
     const remove = (id: number): Effect.Effect<void, EventNotFound | StorageError> =>
       lock.withPermits(1)(Effect.gen(function*() {
         yield* getEvent(id)
+        yield* sql`DELETE FROM events WHERE id = ${id}`.pipe(Effect.mapError(storageError(`cannot delete event ${id}`)))
         if (recording?.id === id) recording = undefined
-        yield* sql`DELETE FROM events WHERE id = ${id}`.pipe(
-          Effect.zipRight(reclaim),
-          Effect.mapError(storageError(`cannot delete event ${id}`))
-        )
+        yield* reclaim.pipe(Effect.mapError(storageError(`cannot free the space of event ${id}`)))
       }))
 
     const list = (query: EventQuery): Effect.Effect<ReadonlyArray<Event>, StorageError> => {
@@ -396,9 +395,11 @@ export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventS
       })
     )
 
+    const annotated = Effect.annotateLogs({ service: "EventStore" })
+
     return {
       /** Starts an event, or extends the one being recorded; answers the event. */
-      trigger,
+      trigger: (t: Trigger) => annotated(trigger(t)),
       list,
       get: getEvent,
       /** The stored frames of an event, oldest first. */
