@@ -26,7 +26,7 @@ import {
 import * as StateMachine from "./AlarmStateMachine.js"
 import type { EventId } from "./Event.js"
 import { EventStore, StorageError } from "./EventStore.js"
-import { summarize } from "./Frame.js"
+import { round2, summarize } from "./Frame.js"
 import * as Health from "./Health.js"
 import { Monitor, type Snapshot } from "./Monitor.js"
 import { Notifier } from "./Notifier.js"
@@ -115,7 +115,9 @@ export const toAlarmJson = (row: AlarmRow): AlarmJson => ({
 })
 
 const storage = (what: string) => (error: SqlError.SqlError) =>
-  new StorageError({ message: `${what}: ${error.message}` })
+  new StorageError({
+    message: `${what}: ${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ""}`
+  })
 
 /** A rule's value on a snapshot: its metric over its zone (or the whole frame); none if it cannot be computed. */
 const valueOf = (rule: Rule, snapshot: Snapshot, rate: (zoneId: ZoneId | null) => number | undefined) => {
@@ -300,8 +302,10 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
           yield* syncRules
         }
         for (const rule of rules) {
-          const value = valueOf(rule, snapshot, rateOf(now))
-          if (value === undefined) continue
+          const raw = valueOf(rule, snapshot, rateOf(now))
+          if (raw === undefined) continue
+          // °C to 0.01, as everywhere else in the API; the threshold is compared with that
+          const value = round2(raw)
           const phase = phases.get(rule.id) ?? (active.has(rule.id) ? { _tag: "Active" as const } : StateMachine.ok)
           const next = StateMachine.step(rule, phase, value, now)
           if (next._tag === "Stay") continue

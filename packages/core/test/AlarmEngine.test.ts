@@ -189,7 +189,7 @@ describe("AlarmEngine", () => {
       yield* feed(80, 1)
       const active = yield* engine.active
       assert.lengthOf(active, 1)
-      assert.closeTo(active[0]!.value, 20 + 60 * 12 / 768, 1e-6)
+      assert.strictEqual(active[0]!.value, 20.94, "20 + 60 × 12 / 768 = 20.9375, to 0.01")
       yield* feed(0, 1)
       assert.deepStrictEqual((yield* engine.active).map((a) => a.value), [0], "the cold rule; the room cleared")
     }))

@@ -67,7 +67,7 @@ describe("Database.layer on a file", () => {
           busyTimeout: pragma("busy_timeout")
         })
       )
-      assert.deepStrictEqual(values, { journal: "wal", foreignKeys: 1, synchronous: 1, busyTimeout: 5000 })
+      assert.deepStrictEqual(values, { journal: "wal", foreignKeys: 1, synchronous: 1, busyTimeout: 100 })
     }))
 
   it.scoped("applies the migrations once and records them", () =>

@@ -1,5 +1,6 @@
 /**
- * The handlers of every endpoint of `IrcamApi` (the events group's are in EventHandlers).
+ * The handlers of every endpoint of `IrcamApi` (the events and alarms groups' are in EventHandlers and
+ * AlarmHandlers).
  */
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { type Frame, round2, toJson } from "@ircam/core/Frame"
@@ -8,6 +9,7 @@ import { Monitor } from "@ircam/core/Monitor"
 import { stats } from "@ircam/core/Zone"
 import { ZoneRepo } from "@ircam/core/ZoneRepo"
 import { Effect, Layer, Option } from "effect"
+import * as AlarmHandlers from "./AlarmHandlers.js"
 import { IrcamApi } from "./Api.js"
 import { NoFrameYet } from "./ApiErrors.js"
 import * as EventHandlers from "./EventHandlers.js"
@@ -61,4 +63,4 @@ const HealthLive = HttpApiBuilder.group(IrcamApi, "health", (handlers) =>
         report.status === "down" ? Effect.fail(report) : Effect.succeed(report)))
   }))
 
-export const layer = Layer.mergeAll(ThermalLive, ZonesLive, EventHandlers.layer, HealthLive)
+export const layer = Layer.mergeAll(ThermalLive, ZonesLive, EventHandlers.layer, AlarmHandlers.layer, HealthLive)

@@ -1,3 +1,4 @@
+export * as AlarmHandlers from "./AlarmHandlers.js"
 export * as Api from "./Api.js"
 export * as ApiErrors from "./ApiErrors.js"
 export * as AuthorizationLive from "./AuthorizationLive.js"

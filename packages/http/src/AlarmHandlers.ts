@@ -1,0 +1,28 @@
+/**
+ * The handlers of the `alarms` group: rules CRUD, active alarms, their history and
+ * acknowledgement (answered by the AlarmEngine), and the delivery of their notifications (Notifier).
+ */
+import { HttpApiBuilder } from "@effect/platform"
+import { AlarmEngine } from "@ircam/core/AlarmEngine"
+import { Notifier, toJson } from "@ircam/core/Notifier"
+import { Effect } from "effect"
+import { IrcamApi } from "./Api.js"
+
+export const layer = HttpApiBuilder.group(IrcamApi, "alarms", (handlers) =>
+  Effect.gen(function*() {
+    const engine = yield* AlarmEngine
+    const notifier = yield* Notifier
+    return handlers
+      .handle("listRules", () => engine.rules)
+      .handle("createRule", ({ payload }) => engine.createRule(payload))
+      .handle("getRule", ({ path }) => engine.getRule(path.id))
+      .handle("updateRule", ({ path, payload }) => engine.updateRule(path.id, payload))
+      .handle("deleteRule", ({ path }) => engine.deleteRule(path.id))
+      .handle("active", () => engine.active)
+      .handle("history", ({ urlParams }) => engine.history(urlParams))
+      .handle("notifications", ({ urlParams }) =>
+        Effect.map(notifier.deliveries(urlParams), (deliveries) => deliveries.map(toJson)))
+      .handle("get", ({ path }) =>
+        engine.getAlarm(path.id))
+      .handle("acknowledge", ({ path }) => engine.acknowledge(path.id))
+  }))
