@@ -3,7 +3,7 @@
  * them each frame without touching the database.
  */
 import { SqlClient } from "@effect/sql"
-import { Clock, Effect, Layer, Schema, SubscriptionRef } from "effect"
+import { Clock, Duration, Effect, Layer, Ref, Schema, SubscriptionRef } from "effect"
 import { AppConfig } from "./AppConfig.js"
 import * as Database from "./Database.js"
 import * as Health from "./Health.js"
@@ -38,6 +38,13 @@ export class ZoneIdTaken extends Schema.TaggedError<ZoneIdTaken>()("ZoneIdTaken"
     return new ZoneIdTaken({ id, message: `a zone with id ${id} already exists` })
   }
 }
+
+/**
+ * How often `list` and `get` ask SQLite whether another connection (the CLI, another process)
+ * committed since the last look (`PRAGMA data_version`): at most one tiny query per interval,
+ * never one per frame.
+ */
+export const externalCheckInterval = Duration.seconds(1)
 
 /** The zone does not lie inside the 32×24 frame, or its fields contradict each other. */
 export class ZoneOutOfBounds extends Schema.TaggedError<ZoneOutOfBounds>()("ZoneOutOfBounds", {
@@ -76,7 +83,25 @@ export class ZoneRepo extends Effect.Service<ZoneRepo>()("@ircam/core/ZoneRepo",
     const mirror = yield* SubscriptionRef.make<ReadonlyArray<Zone>>(yield* load)
     const refresh = Effect.flatMap(load, (zones) => SubscriptionRef.set(mirror, zones))
 
-    const list = SubscriptionRef.get(mirror)
+    // PRAGMA data_version changes when another connection commits to the file (not on our own
+    // writes, which refresh the mirror themselves); compared at most every externalCheckInterval
+    const dataVersion = sql<{ dataVersion: number }>`PRAGMA data_version`.pipe(
+      Effect.map((rows) => rows[0]?.dataVersion ?? 0),
+      Effect.orDie
+    )
+    const seenVersion = yield* Ref.make(yield* dataVersion)
+    const checkedAt = yield* Ref.make(yield* Clock.currentTimeMillis)
+    const checkInterval = Duration.toMillis(externalCheckInterval)
+    const refreshIfChangedElsewhere = Effect.gen(function*() {
+      const nowMs = yield* Clock.currentTimeMillis
+      if (nowMs - (yield* Ref.get(checkedAt)) < checkInterval) return
+      yield* Ref.set(checkedAt, nowMs)
+      const version = yield* dataVersion
+      if (version === (yield* Ref.getAndSet(seenVersion, version))) return
+      yield* refresh
+    })
+
+    const list = Effect.zipRight(refreshIfChangedElsewhere, SubscriptionRef.get(mirror))
 
     const get = (id: number) =>
       Effect.flatMap(list, (zones) => {

@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it, layer } from "@effect/vitest"
+import Sqlite from "better-sqlite3"
 import { Chunk, Context, Deferred, Effect, Either, Fiber, Layer, Stream, TestClock } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -408,5 +409,49 @@ describe("ZoneRepo shared with another process", () => {
       const full = yield* Effect.flip(server.create(spec()))
       assert.instanceOf(full, ZoneLimitReached)
       assert.strictEqual((yield* server.list).length, 2)
+    }))
+
+  it.scoped("notices a zone another connection committed, after the check interval, without a query per read", () =>
+    Effect.gen(function*() {
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "ircam-zones-external-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+      const file = join(dir, "zones.db")
+      const server = yield* Layer.build(
+        ZoneRepo.Default.pipe(
+          Layer.provideMerge(Database.layer),
+          Layer.provide(Health.Health.layer),
+          Layer.provide(AppConfig.layerWith({ databasePath: file }))
+        )
+      ).pipe(Effect.map((context) => Context.get(context, ZoneRepo)))
+      assert.deepStrictEqual(yield* server.list, [])
+
+      // another process: a plain better-sqlite3 handle on the same file
+      const other = yield* Effect.acquireRelease(
+        Effect.sync(() => new Sqlite(file)),
+        (db) => Effect.sync(() => db.close())
+      )
+      const insert = (id: number, name: string) =>
+        other.prepare(
+          "INSERT INTO zones (id, name, color, x, y, width, height, created_at, updated_at) " +
+            "VALUES (?, ?, '#ff0000', 1, 2, 3, 4, 'now', 'now')"
+        ).run(id, name)
+      insert(4, "from the cli")
+
+      // within the interval the mirror answers as before
+      yield* TestClock.adjust("500 millis")
+      assert.deepStrictEqual(yield* server.list, [])
+      yield* TestClock.adjust("600 millis")
+      assert.deepStrictEqual((yield* server.list).map((zone) => [zone.id, zone.name]), [[4, "from the cli"]])
+      assert.strictEqual((yield* server.get(4)).name, "from the cli")
+
+      // nothing changed: no reload; a delete elsewhere is noticed too
+      yield* TestClock.adjust("2 seconds")
+      assert.strictEqual((yield* server.list).length, 1)
+      other.prepare("DELETE FROM zones WHERE id = 4").run()
+      yield* TestClock.adjust("1 second")
+      const error = yield* Effect.flip(server.get(4))
+      assert.instanceOf(error, ZoneNotFound)
     }))
 })
