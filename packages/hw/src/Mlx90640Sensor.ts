@@ -21,8 +21,9 @@ import { Sensor, type SensorDiagnostics, SensorError, type SensorInfo, type Sens
 import { Clock, Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
 import { I2cBus, type I2cBusShape, type I2cError, isTransient } from "./I2cBus.js"
 import { explainStatus } from "./Mlx90640Dump.js"
-import { correctBadPixels, FRAME_WORDS, makeDecoder } from "./Mlx90640Frame.js"
+import { correctBadPixels, FRAME_WORDS, makeDecoder, subPageOf } from "./Mlx90640Frame.js"
 import { extractParameters, type Mlx90640Parameters } from "./Mlx90640Parameters.js"
+import * as Raw from "./Mlx90640Raw.js"
 import * as Registers from "./Mlx90640Registers.js"
 
 export interface Options {
@@ -43,7 +44,7 @@ export interface Options {
 const TA_SHIFT = 8
 
 /** Start-up transfers: a few quick retries (50, 100, 200 ms) of transient errors only. */
-export const startupRetry = Schedule.exponential("50 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+export const startupRetry = Raw.startupRetry
 
 /** A failed sub-page: 20 ms, 40 ms … capped at 1 s, jittered. */
 export const subPageRetry = Schedule.exponential("20 millis").pipe(
@@ -60,11 +61,7 @@ export const reinitRetry = Schedule.exponential("1 second").pipe(
 /** Time the sensor gets after a general-call reset before it is configured (datasheet: 80 ms at power-on). */
 const resetSettle = Duration.millis(80)
 
-export interface Timing {
-  /** time between status polls while waiting for a sub-page */
-  readonly poll: Duration.Duration
-  /** a sub-page that has not arrived by then is a timeout */
-  readonly deadline: Duration.Duration
+export interface Timing extends Raw.Timing {
   /** no good sub-page for this long re-initialises the sensor */
   readonly watchdog: Duration.Duration
 }
@@ -78,29 +75,6 @@ export const timingFor = (refreshRateHz: number): Timing => {
     watchdog: Duration.millis(Math.max(5000, 4 * deadline))
   }
 }
-
-const busError = (error: I2cError) => new SensorError({ reason: "Bus", message: error.message, cause: error })
-
-const sameWords = (a: Uint16Array, b: Uint16Array) => a.every((word, i) => word === b[i])
-
-/** Reads the EEPROM until two consecutive reads agree (at most 5 reads). */
-const readEeprom = (bus: I2cBusShape): Effect.Effect<Uint16Array, SensorError | I2cError> =>
-  Effect.gen(function*() {
-    const read = bus.read(Registers.EEPROM_START, Registers.EEPROM_WORDS).pipe(
-      Effect.retry({ schedule: startupRetry, while: isTransient })
-    )
-    let previous = yield* read
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const next = yield* read
-      if (sameWords(previous, next)) return next
-      previous = next
-    }
-    return yield* new SensorError({
-      reason: "Calibration",
-      message: "the EEPROM reads differently every time: the I²C bus is unreliable " +
-        "(check the wiring, the pull-up resistors and the bus clock)"
-    })
-  })
 
 /** The calibration parameters, or why the EEPROM cannot be used. */
 const calibrate = (eeprom: Uint16Array): Effect.Effect<Mlx90640Parameters, SensorError> => {
@@ -120,10 +94,10 @@ const calibrate = (eeprom: Uint16Array): Effect.Effect<Mlx90640Parameters, Senso
 
 export const make = (bus: I2cBusShape, options: Options): Effect.Effect<SensorShape, SensorError | I2cError> =>
   Effect.gen(function*() {
-    const control = bus.read(Registers.CONTROL, 1).pipe(Effect.map((words) => words[0]!))
+    const control = Raw.readControl(bus)
     // the probe: the first transfer tells whether anything answers at all
     yield* control.pipe(Effect.retry({ schedule: startupRetry, while: isTransient }))
-    const eeprom = yield* readEeprom(bus)
+    const eeprom = yield* Raw.readEeprom(bus)
     const params = yield* calibrate(eeprom)
     const decoder = makeDecoder(params)
     const settings: Registers.Settings = {
@@ -146,7 +120,7 @@ export const make = (bus: I2cBusShape, options: Options): Effect.Effect<SensorSh
       }
       configured = wanted
       yield* bus.write(Registers.STATUS, Registers.STATUS_CLEAR)
-    }).pipe(Effect.mapError((error) => error._tag === "I2cError" ? busError(error) : error))
+    }).pipe(Effect.mapError((error) => error._tag === "I2cError" ? Raw.busError(error) : error))
 
     yield* configure.pipe(Effect.retry({ schedule: startupRetry }))
 
@@ -168,34 +142,10 @@ export const make = (bus: I2cBusShape, options: Options): Effect.Effect<SensorSh
     let seen = 0
     let sequence = 0
 
-    const waitForData = bus.read(Registers.STATUS, 1).pipe(
-      Effect.map((words) => words[0]!),
-      Effect.repeat({
-        schedule: Schedule.addDelay(Schedule.identity<number>(), () => timing.poll),
-        until: (status) => (status & Registers.STATUS_DATA_READY) !== 0
-      }),
-      Effect.mapError(busError),
-      Effect.timeoutFail({
-        duration: timing.deadline,
-        onTimeout: () =>
-          new SensorError({
-            reason: "Timeout",
-            message: `no new data from the MLX90640 within ${Duration.format(timing.deadline)}`
-          })
-      })
-    )
-
     const readSubPage: Effect.Effect<Option.Option<Frame>, SensorError> = Effect.gen(function*() {
-      const status = yield* waitForData
-      const subPage = (status & Registers.STATUS_SUBPAGE) as 0 | 1
-      const [ram, controlNow] = yield* Effect.all([
-        // cleared before reading, as the reference does, so the next measurement is not held up
-        Effect.zipRight(
-          bus.write(Registers.STATUS, Registers.STATUS_CLEAR),
-          bus.read(Registers.RAM_START, Registers.RAM_WORDS)
-        ),
-        control
-      ]).pipe(Effect.mapError(busError))
+      const words = yield* Raw.readSubPageUnchecked(bus, timing)
+      const subPage = subPageOf(words)
+      const controlNow = words[FRAME_WORDS - 2]!
       if (controlNow !== configured) {
         // the sensor restarted (a brown-out resets its settings to the EEPROM's)
         yield* Effect.logWarning(`MLX90640 control register is 0x${controlNow.toString(16)}; configuring it again`)
@@ -206,15 +156,7 @@ export const make = (bus: I2cBusShape, options: Options): Effect.Effect<SensorSh
           message: `the sensor's settings changed to 0x${controlNow.toString(16)} (did it restart?); configured again`
         })
       }
-      if (Registers.hasUnwrittenWords(ram, subPage)) {
-        return yield* new SensorError({
-          reason: "CorruptFrame",
-          message: `sub-page ${subPage} held unwritten words (0x7FFF); rejected`
-        })
-      }
-      frame.set(ram)
-      frame[832] = controlNow
-      frame[833] = subPage
+      frame.set(yield* Raw.checkWritten(words))
       const vdd = decoder.vdd(frame)
       const ta = decoder.ta(frame)
       decoder.calculateTo(frame, options.emissivity, Math.fround(ta - TA_SHIFT), image)
