@@ -9,12 +9,14 @@ import { freePort } from "./support/freePort.js"
 
 const bin = fileURLToPath(new URL("../bin/ircam.js", import.meta.url))
 
-const runBin = (args: ReadonlyArray<string>) =>
+const runBin = (args: ReadonlyArray<string>) => runBinWith(args, {})
+
+const runBinWith = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   Effect.async<{ readonly code: number; readonly stdout: string; readonly stderr: string }>((resume) => {
     const child = execFile(
       process.execPath,
       [bin, ...args],
-      { env: { PATH: process.env.PATH ?? "", NO_COLOR: "1" }, timeout: 30_000 },
+      { env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...env }, timeout: 60_000 },
       (error, stdout, stderr) =>
         resume(Effect.succeed({ code: error === null ? 0 : child.exitCode ?? -1, stdout, stderr }))
     )
@@ -28,6 +30,39 @@ describe("bin/ircam.js", () => {
       assert.strictEqual(code, 0)
       assert.include(stdout, "serve")
       assert.include(stdout, "Run the monitor and the HTTP API")
+    }))
+
+  it.live("--help lists every command group", () =>
+    Effect.gen(function*() {
+      const { stdout } = yield* runBin(["--help"])
+      for (
+        const command of [
+          "serve",
+          "health",
+          "config check",
+          "db backup",
+          "zones add",
+          "events export",
+          "sensor capture"
+        ]
+      ) {
+        assert.include(stdout, command)
+      }
+    }))
+
+  it.live("an error is one line, or the whole cause with --verbose", () =>
+    Effect.gen(function*() {
+      // a path SQLite cannot open
+      const args = ["db", "status"]
+      const env = { DATABASE_PATH: "/proc/ircam-cannot-be-here.db" }
+      const quiet = yield* runBinWith(args, env)
+      assert.strictEqual(quiet.code, 1)
+      assert.lengthOf(quiet.stderr.trim().split("\n"), 1)
+      assert.match(quiet.stderr, /^ircam: DatabaseError: cannot open/)
+      const verbose = yield* runBinWith([...args, "--verbose"], env)
+      assert.strictEqual(verbose.code, 1)
+      assert.match(verbose.stderr, /^ircam: DatabaseError: cannot open/)
+      assert.include(verbose.stderr, "\n    at ", "with the stack")
     }))
 
   it.live("--version prints the version", () =>

@@ -1,0 +1,77 @@
+/**
+ * `ircam config check`: validates the configuration (environment, then `.env`) exactly as the
+ * server reads it, and prints the effective values with the secrets masked.
+ */
+import { Command, Options } from "@effect/cli"
+import { AppConfig, type AppConfigShape } from "@ircam/core/AppConfig"
+import { Console, Effect, Option } from "effect"
+
+export const mask = "***"
+
+/** A URL with any user:password and the values of its query parameters masked. */
+export const maskUrl = (url: URL): string => {
+  const copy = new URL(url.href)
+  if (copy.username !== "") copy.username = mask
+  if (copy.password !== "") copy.password = mask
+  for (const key of [...new Set(copy.searchParams.keys())]) copy.searchParams.set(key, mask)
+  return copy.href.replaceAll(encodeURIComponent(mask), mask)
+}
+
+const optional = <A>(option: Option.Option<A>, show: (a: A) => string | number): string | number | null =>
+  Option.match(option, { onNone: () => null, onSome: show })
+
+/** The effective configuration by variable name, secrets masked. */
+export const effective = (config: AppConfigShape): Record<string, string | number | null> => {
+  const smtp = Option.getOrUndefined(config.smtp)
+  return {
+    PORT: config.port,
+    HOST: config.host,
+    DATABASE_PATH: config.databasePath,
+    SENSOR: config.sensor,
+    REFRESH_RATE_HZ: config.refreshRateHz,
+    I2C_BUS: config.i2cBus,
+    I2C_ADDRESS: `0x${config.i2cAddress.toString(16)}`,
+    EMISSIVITY: config.emissivity,
+    EMULATOR_FAULT_RATE: config.emulatorFaultRate,
+    SIMULATION_SEED: config.simulationSeed,
+    FRAME_BUFFER_SECONDS: config.frameBufferSeconds,
+    PRE_EVENT_SECONDS: config.preEventSeconds,
+    POST_EVENT_SECONDS: config.postEventSeconds,
+    EVENT_RETENTION_DAYS: config.eventRetentionDays,
+    MAX_DB_MB: config.maxDbMb,
+    MAX_ZONES: config.maxZones,
+    API_TOKEN: optional(config.apiToken, () => mask),
+    WEBHOOK_URL: optional(config.webhookUrl, maskUrl),
+    WEBHOOK_SECRET: optional(config.webhookSecret, () => mask),
+    SMTP_HOST: smtp?.host ?? null,
+    SMTP_PORT: smtp?.port ?? null,
+    SMTP_USER: smtp === undefined ? null : optional(smtp.user, (user) => user),
+    SMTP_PASSWORD: smtp === undefined ? null : optional(smtp.password, () => mask),
+    SMTP_FROM: smtp?.from ?? null,
+    SMTP_TO: smtp === undefined ? null : smtp.to.join(","),
+    LOG_LEVEL: config.logLevel.label,
+    LOG_FORMAT: config.logFormat
+  }
+}
+
+const json = Options.boolean("json").pipe(Options.withDescription("print the configuration as JSON"))
+
+const check = Command.make("check", { json }, ({ json }) =>
+  Effect.gen(function*() {
+    const values = effective(yield* AppConfig)
+    if (json) return yield* Console.log(JSON.stringify(values, null, 2))
+    yield* Console.log("configuration is valid; effective values (secrets masked):")
+    for (const [name, value] of Object.entries(values)) {
+      yield* Console.log(`  ${name}=${value === null ? "(unset)" : value}`)
+    }
+  }).pipe(Effect.provide(AppConfig.layer))).pipe(
+    Command.withDescription(
+      "Validate the environment and ./.env as the server would, and print the effective configuration " +
+        "(secrets masked); exit code 1 on an invalid value.\nExample: ircam config check --json"
+    )
+  )
+
+export const command = Command.make("config").pipe(
+  Command.withDescription("Inspect the configuration.\nExample: ircam config check"),
+  Command.withSubcommands([check])
+)
