@@ -8,11 +8,10 @@ import { FileSystem, Path } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { AppConfig } from "@ircam/core/AppConfig"
 import * as Database from "@ircam/core/Database"
-import { type Event, type EventId, type StoredFrame, toJson } from "@ircam/core/Event"
-import { EventNotFound, StorageError } from "@ircam/core/EventStore"
+import { type Event, type StoredFrame, toJson } from "@ircam/core/Event"
+import { EventNotFound, type EventRow, StorageError, toEvent } from "@ircam/core/EventStore"
 import * as FrameCodec from "@ircam/core/FrameCodec"
 import * as Health from "@ircam/core/Health"
-import type { ZoneId } from "@ircam/core/Zone"
 import { csvHeader, csvRow, frameJson } from "@ircam/http/EventHandlers"
 import { Console, Effect, Layer, Option, Schema } from "effect"
 
@@ -23,36 +22,6 @@ export const DatabaseLive = Database.layer.pipe(Layer.provide(Health.Health.laye
 export const exportBatch = 200
 /** Exports of at least this many frames report their progress on stderr. */
 export const progressThreshold = 1000
-
-interface EventRow {
-  readonly id: number
-  readonly kind: "manual" | "alarm"
-  readonly label: string | null
-  readonly status: "recording" | "complete"
-  readonly triggeredAt: number
-  readonly startedAt: number | null
-  readonly endedAt: number | null
-  readonly frameCount: number
-  readonly zoneId: number | null
-  readonly alarmId: number | null
-  readonly peakTemperature: number | null
-  readonly peakX: number | null
-  readonly peakY: number | null
-}
-
-const toEvent = (row: EventRow): Event => ({
-  id: row.id as EventId,
-  kind: row.kind,
-  label: row.label,
-  status: row.status,
-  triggeredAt: row.triggeredAt,
-  startedAt: row.startedAt,
-  endedAt: row.endedAt,
-  frameCount: row.frameCount,
-  zoneId: row.zoneId as ZoneId | null,
-  alarmId: row.alarmId,
-  peak: row.peakTemperature === null ? null : { temperature: row.peakTemperature, x: row.peakX!, y: row.peakY! }
-})
 
 const storageError = (what: string) => (error: { readonly message: string }) =>
   new StorageError({ message: `${what}: ${error.message}` })

@@ -49,7 +49,8 @@ const framesPerInsert = 200
 /** After a failed write: 1 s, 2 s … capped at 30 s. */
 const backoff = (failures: number) => Duration.millis(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)))
 
-interface EventRow {
+/** An `events` row as SQL gives it (columns in camelCase). */
+export interface EventRow {
   readonly id: number
   readonly kind: "manual" | "alarm"
   readonly label: string | null
@@ -66,7 +67,7 @@ interface EventRow {
   readonly peakY: number | null
 }
 
-const toEvent = (row: EventRow): Event => ({
+export const toEvent = (row: EventRow): Event => ({
   id: row.id as EventId,
   kind: row.kind,
   label: row.label,
