@@ -40,6 +40,7 @@ export const effective = (config: AppConfigShape): Record<string, string | numbe
     EVENT_RETENTION_DAYS: config.eventRetentionDays,
     MAX_DB_MB: config.maxDbMb,
     MAX_ZONES: config.maxZones,
+    MAX_STREAMS: config.maxStreams,
     API_TOKEN: optional(config.apiToken, () => mask),
     WEBHOOK_URL: optional(config.webhookUrl, maskUrl),
     WEBHOOK_SECRET: optional(config.webhookSecret, () => mask),

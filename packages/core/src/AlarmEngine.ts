@@ -12,7 +12,7 @@
  * deleted or disabled is cleared.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Clock, Effect, Option, Schema, Stream } from "effect"
+import { Clock, Effect, Option, PubSub, Schema, Stream } from "effect"
 import {
   type AlarmId,
   type AlarmJson,
@@ -136,6 +136,12 @@ export interface HistoryQuery {
   readonly limit: number
 }
 
+/** An alarm raised, acknowledged or cleared, as `AlarmEngine.changes` tells it. */
+export interface AlarmChange {
+  readonly transition: "raised" | "acknowledged" | "cleared"
+  readonly alarm: AlarmJson
+}
+
 export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/AlarmEngine", {
   scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -153,6 +159,8 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
     const samples = new Map<number, Array<{ readonly at: number; readonly max: number }>>()
     const counters = { evaluations: 0, raised: 0, cleared: 0, errors: 0 }
     let lastError: { readonly at: number; readonly message: string } | undefined
+    // sliding: a subscriber that does not keep up loses the oldest changes, never delays an evaluation
+    const changes = yield* PubSub.sliding<AlarmChange>(64)
 
     const loadRules = sql<RuleRow>`SELECT * FROM alarm_rules ORDER BY id`.pipe(
       Effect.map((rows) => rows.map(toRule)),
@@ -219,6 +227,7 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
           )
         }
         active.set(rule.id, alarm)
+        yield* changes.publish({ transition: "raised", alarm: toAlarmJson(alarm) })
         counters.raised++
         yield* Effect.logWarning(`alarm ${alarm.id} raised: ${rule.name} (${rule.severity}), ${rule.metric} ${value}`)
       })
@@ -234,6 +243,7 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
           yield* notifier.enqueue(yield* notification("alarm.cleared", rule, cleared, now))
         })).pipe(Effect.mapError((e) => e._tag === "SqlError" ? storage("cannot clear the alarm")(e) : e))
         active.delete(rule.id)
+        yield* changes.publish({ transition: "cleared", alarm: toAlarmJson(cleared) })
         counters.cleared++
         yield* Effect.logInfo(`alarm ${alarm.id} cleared: ${rule.name}`)
       })
@@ -386,6 +396,8 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
       )
 
     return {
+      /** Subscribes now (for the scope): the stream gives every alarm raised, acknowledged or cleared from then on. */
+      subscribe: Stream.fromPubSub(changes, { scoped: true }),
       rules: loadRules,
       getRule,
       createRule: (input: RuleInput) =>
@@ -468,6 +480,7 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
           })).pipe(Effect.mapError(storage("cannot acknowledge the alarm")))
           const acknowledged = { ...alarm, acknowledgedAt: now }
           if (active.get(alarm.ruleId)?.id === id) active.set(alarm.ruleId, acknowledged)
+          yield* changes.publish({ transition: "acknowledged", alarm: toAlarmJson(acknowledged) })
           return toAlarmJson(acknowledged)
         }))
     } as const

@@ -37,6 +37,8 @@ export interface AppConfigShape {
   /** the database is kept below this size by deleting the oldest events */
   readonly maxDbMb: number
   readonly maxZones: number
+  /** at most this many Server-Sent Events streams are served at once */
+  readonly maxStreams: number
   readonly apiToken: Option.Option<Redacted.Redacted<string>>
   /** alarm notifications are POSTed here when set */
   readonly webhookUrl: Option.Option<URL>
@@ -74,6 +76,7 @@ export const defaults: AppConfigShape = {
   eventRetentionDays: 30,
   maxDbMb: 500,
   maxZones: 2,
+  maxStreams: 8,
   apiToken: Option.none(),
   webhookUrl: Option.none(),
   webhookSecret: Option.none(),
@@ -148,6 +151,7 @@ export const config: Config.Config<AppConfigShape> = Config.all({
   ),
   maxDbMb: Config.number("MAX_DB_MB").pipe(within(1, 1_000_000), Config.withDefault(defaults.maxDbMb)),
   maxZones: Config.integer("MAX_ZONES").pipe(within(1, 16), Config.withDefault(defaults.maxZones)),
+  maxStreams: Config.integer("MAX_STREAMS").pipe(within(1, 1000), Config.withDefault(defaults.maxStreams)),
   // trimmed like an HTTP header value, so stray spaces in .env cannot make every request fail
   apiToken: Config.string("API_TOKEN").pipe(
     Config.option,

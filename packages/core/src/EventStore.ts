@@ -19,7 +19,7 @@
  * those that fall out of it before the disk recovers are counted as missed.
  */
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Clock, Duration, Effect, Option, Queue, Schedule, Schema } from "effect"
+import { Clock, Duration, Effect, Option, PubSub, Queue, Schedule, Schema, Stream } from "effect"
 import { AppConfig } from "./AppConfig.js"
 import type { Event, EventId, EventQuery, StoredFrame, Trigger } from "./Event.js"
 import type { Frame } from "./Frame.js"
@@ -102,6 +102,11 @@ const storageError = (what: string) => (error: SqlError.SqlError) =>
 const hotter = (a: Event["peak"], b: Event["peak"]) =>
   a === null ? b : b === null || a.temperature >= b.temperature ? a : b
 
+/** What happened to an event, as `EventStore.changes` tells it. */
+export type RecordingChange =
+  | { readonly transition: "started" | "extended" | "completed"; readonly event: Event }
+  | { readonly transition: "deleted"; readonly id: number }
+
 export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventStore", {
   scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -125,6 +130,8 @@ export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventS
       eventsPruned: 0
     }
     let lastError: { readonly at: number; readonly message: string } | undefined
+    // sliding: a subscriber that does not keep up loses the oldest changes, never blocks a recording
+    const changes = yield* PubSub.sliding<RecordingChange>(64)
 
     const selectEvent = (id: number) =>
       Effect.map(sql<EventRow>`SELECT * FROM events WHERE id = ${id}`, (rows) => Option.fromNullable(rows[0]))
@@ -216,10 +223,14 @@ export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventS
           )
           current.windowEnd = windowEnd
           yield* Effect.logInfo(`event ${current.id} extended by a new trigger (${trigger.kind})`)
-          return yield* Effect.orDie(getEvent(current.id))
+          const event = yield* Effect.orDie(getEvent(current.id))
+          yield* changes.publish({ transition: "extended", event })
+          return event
         }
         const id = yield* startRecording(trigger, now)
-        return yield* Effect.orDie(getEvent(id))
+        const event = yield* Effect.orDie(getEvent(id))
+        yield* changes.publish({ transition: "started", event })
+        return event
       }))
 
     /** Stores what arrived for the recording; completes it once its window has passed. */
@@ -249,6 +260,8 @@ export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventS
       if (done) {
         recording = undefined
         yield* Effect.logInfo(`event ${current.id} complete`)
+        const event = yield* Effect.option(getEvent(current.id))
+        if (Option.isSome(event)) yield* changes.publish({ transition: "completed", event: event.value })
       }
     }))
 
@@ -313,8 +326,10 @@ export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventS
             SELECT id FROM events WHERE status = 'complete' ORDER BY id LIMIT 10
           ) RETURNING id`
         if (oldest.length === 0) break
+        for (const { id } of oldest) yield* changes.publish({ transition: "deleted", id })
         deleted += oldest.length
       }
+      for (const { id } of old) yield* changes.publish({ transition: "deleted", id })
       if (deleted > 0) {
         yield* reclaim
         stats.eventsPruned += deleted
@@ -328,6 +343,7 @@ export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventS
         yield* getEvent(id)
         yield* sql`DELETE FROM events WHERE id = ${id}`.pipe(Effect.mapError(storageError(`cannot delete event ${id}`)))
         if (recording?.id === id) recording = undefined
+        yield* changes.publish({ transition: "deleted", id })
         yield* reclaim.pipe(Effect.mapError(storageError(`cannot free the space of event ${id}`)))
       }))
 
@@ -347,16 +363,36 @@ export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventS
       )
     }
 
+    type FrameRow = { capturedAt: number; sequence: number; ambient: number; temperatures: Uint8Array }
+    const decodeRows = (id: number, rows: ReadonlyArray<FrameRow>) =>
+      Effect.try({
+        try: (): ReadonlyArray<StoredFrame> =>
+          rows.map((row) => ({ ...row, temperatures: FrameCodec.decode(row.temperatures) })),
+        catch: (cause) => new StorageError({ message: `event ${id} holds an unreadable frame: ${String(cause)}` })
+      })
+
     const frames = (id: number): Effect.Effect<ReadonlyArray<StoredFrame>, EventNotFound | StorageError> =>
       Effect.gen(function*() {
         yield* getEvent(id)
-        const rows = yield* sql<{ capturedAt: number; sequence: number; ambient: number; temperatures: Uint8Array }>`
+        const rows = yield* sql<FrameRow>`
           SELECT captured_at, sequence, ambient, temperatures FROM event_frames
           WHERE event_id = ${id} ORDER BY captured_at`.pipe(Effect.mapError(storageError(`cannot read event ${id}`)))
-        return yield* Effect.try({
-          try: () => rows.map((row) => ({ ...row, temperatures: FrameCodec.decode(row.temperatures) })),
-          catch: (cause) => new StorageError({ message: `event ${id} holds an unreadable frame: ${String(cause)}` })
-        })
+        return yield* decodeRows(id, rows)
+      })
+
+    /** Frame `index` (0 = the oldest) of an event; none past its last stored frame. */
+    const frameAt = (
+      id: number,
+      index: number
+    ): Effect.Effect<Option.Option<StoredFrame>, EventNotFound | StorageError> =>
+      Effect.gen(function*() {
+        yield* getEvent(id)
+        const rows = yield* sql<FrameRow>`
+          SELECT captured_at, sequence, ambient, temperatures FROM event_frames
+          WHERE event_id = ${id} ORDER BY captured_at LIMIT 1 OFFSET ${index}`.pipe(
+          Effect.mapError(storageError(`cannot read event ${id}`))
+        )
+        return Option.fromNullable((yield* decodeRows(id, rows))[0])
       })
 
     yield* recover
@@ -405,11 +441,14 @@ export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventS
       get: getEvent,
       /** The stored frames of an event, oldest first. */
       frames,
+      frameAt,
       remove,
       /** Retention now (it also runs every `retentionInterval`); answers how many events were deleted. */
       prune,
       /** Stores what arrived now instead of at the next tick. */
-      flush
+      flush,
+      /** Subscribes now (for the scope): the stream gives every event started, extended, completed or deleted from then on. */
+      subscribe: Stream.fromPubSub(changes, { scoped: true })
     } as const
   }).pipe(Effect.annotateLogs({ service: "EventStore" }))
 }) {}

@@ -58,6 +58,7 @@ describe("AppConfig", () => {
         EVENT_RETENTION_DAYS: "7",
         MAX_DB_MB: "64",
         MAX_ZONES: "16",
+        MAX_STREAMS: "3",
         API_TOKEN: "s3cret",
         LOG_LEVEL: "Debug",
         LOG_FORMAT: "json"
@@ -81,6 +82,7 @@ describe("AppConfig", () => {
         eventRetentionDays: 7,
         maxDbMb: 64,
         maxZones: 16,
+        maxStreams: 3,
         logLevel: LogLevel.Debug,
         logFormat: "json"
       })
@@ -219,6 +221,8 @@ describe("AppConfig", () => {
     ["MAX_ZONES", "0"],
     ["MAX_ZONES", "17"],
     ["MAX_ZONES", "2.5"],
+    ["MAX_STREAMS", "0"],
+    ["MAX_STREAMS", "1001"],
     ["LOG_LEVEL", "Loud"],
     ["LOG_FORMAT", "xml"]
   ]
