@@ -30,6 +30,22 @@ export default tseslint.config(
     }
   },
   {
+    // the live-view page: plain ES modules run by the browser
+    files: ["packages/http/web/**/*.js"],
+    languageOptions: {
+      globals: {
+        window: "readonly",
+        document: "readonly",
+        localStorage: "readonly",
+        fetch: "readonly",
+        EventSource: "readonly",
+        requestAnimationFrame: "readonly",
+        performance: "readonly",
+        setInterval: "readonly"
+      }
+    }
+  },
+  {
     files: ["test/**", "bench/**", "packages/*/test/**", "**/bin/*.js", "*.config.*"],
     rules: { "no-console": "off" }
   }
