@@ -9,24 +9,12 @@ import { Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { Agent, get } from "node:http"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { freePort, stop } from "./Process.js"
 
 const ratePerSecond = 1_000
 const seconds = 5
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(
-        () => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")))
-      )
-    })
-  })
 
 const request = (agent: Agent, port: number) =>
   new Promise<number>((resolve, reject) => {
@@ -84,11 +72,6 @@ const waitUntilAnswering = async (agent: Agent, port: number) => {
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   throw new Error(`nothing answers on port ${port}`)
-}
-
-const stop = async (child: ChildProcess) => {
-  child.kill("SIGTERM")
-  if (child.exitCode === null) await new Promise((resolve) => child.once("exit", resolve))
 }
 
 // a bare HTTP server answering the bytes in the file argv[1], on the port argv[2]

@@ -4,6 +4,7 @@
 import { Effect } from "effect"
 import * as EventPersist from "./event-persist.js"
 import * as FrameMath from "./frame-math.js"
+import * as LiveView from "./live-view.js"
 import * as MonitorLoop from "./monitor-loop.js"
 import * as RealTimeEndpoint from "./realtime-endpoint.js"
 
@@ -13,6 +14,7 @@ const program = Effect.gen(function*() {
   yield* MonitorLoop.run
   yield* RealTimeEndpoint.run
   yield* EventPersist.run
+  yield* LiveView.run
 })
 
 Effect.runPromise(program).catch((error: unknown) => {

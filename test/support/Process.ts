@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
 import { createServer } from "node:net"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 export const bin = fileURLToPath(new URL("../../packages/cli/bin/ircam.js", import.meta.url))
@@ -23,6 +24,19 @@ export const freePort = (): Promise<number> =>
       server.close(() => (port > 0 ? resolve(port) : reject(new Error("no port was assigned"))))
     })
   })
+
+/**
+ * The environment of `ircam serve` for a test: `port` on loopback, the simulated sensor, a
+ * database in `dir`, JSON logs; `settings` add to it or override it.
+ */
+export const serverEnv = (dir: string, port: number, settings: Record<string, string> = {}) => ({
+  PORT: String(port),
+  HOST: "127.0.0.1",
+  DATABASE_PATH: join(dir, "ircam.db"),
+  SENSOR: "simulated",
+  LOG_FORMAT: "json",
+  ...settings
+})
 
 export interface Ircam {
   readonly child: ChildProcess

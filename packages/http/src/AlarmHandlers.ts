@@ -5,13 +5,15 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { AlarmEngine } from "@ircam/core/AlarmEngine"
 import { Notifier, toJson } from "@ircam/core/Notifier"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { IrcamApi } from "./Api.js"
+import { LiveStream } from "./LiveStream.js"
 
 export const layer = HttpApiBuilder.group(IrcamApi, "alarms", (handlers) =>
   Effect.gen(function*() {
     const engine = yield* AlarmEngine
     const notifier = yield* Notifier
+    const live = yield* LiveStream
     return handlers
       .handle("listRules", () => engine.rules)
       .handle("createRule", ({ payload }) => engine.createRule(payload))
@@ -19,6 +21,7 @@ export const layer = HttpApiBuilder.group(IrcamApi, "alarms", (handlers) =>
       .handle("updateRule", ({ path, payload }) => engine.updateRule(path.id, payload))
       .handle("deleteRule", ({ path }) => engine.deleteRule(path.id))
       .handle("active", () => engine.active)
+      .handle("stream", () => live.respond({ every: Option.none() }))
       .handle("history", ({ urlParams }) => engine.history(urlParams))
       .handle("notifications", ({ urlParams }) =>
         Effect.map(notifier.deliveries(urlParams), (deliveries) => deliveries.map(toJson)))

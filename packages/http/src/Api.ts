@@ -21,7 +21,8 @@ import { Channel, DeliveryJson, DeliveryStatus } from "@ircam/core/Notifier"
 import { Zone, ZoneId, ZoneInput } from "@ircam/core/Zone"
 import { ZoneIdTaken, ZoneLimitReached, ZoneNotFound, ZoneOutOfBounds } from "@ircam/core/ZoneRepo"
 import { Option, ParseResult, Schema } from "effect"
-import { NoFrameYet, Unauthorized } from "./ApiErrors.js"
+import { FrameNotFound, NoFrameYet, TooManyStreams, Unauthorized } from "./ApiErrors.js"
+import { PaletteName } from "./Palette.js"
 
 /** Guards the endpoints that change state: with `API_TOKEN` set they need `Authorization: Bearer <token>`. */
 export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("@ircam/http/Authorization", {
@@ -39,6 +40,84 @@ export const ZoneAverage = Schema.Struct({
   capturedAt: IsoTime
 }).annotations({ identifier: "ZoneAverage", description: "statistics of a zone on the latest frame, °C" })
 
+/** A number in a path or a query string. */
+const numberParam = <A>(schema: Schema.Schema<A, number>) => Schema.NumberFromString.pipe(Schema.compose(schema))
+
+/** `true`/`false` (or `1`/`0`) in a query string. */
+const BooleanParam = Schema.transform(Schema.Literal("true", "false", "1", "0"), Schema.Boolean, {
+  strict: true,
+  decode: (text) => text === "true" || text === "1",
+  encode: (value) => (value ? "true" : "false")
+})
+
+/** An `text/event-stream` answer (Server-Sent Events). */
+const EventStream = Schema.String.pipe(
+  HttpApiSchema.withEncoding({ kind: "Text", contentType: "text/event-stream" })
+)
+
+const Png = Schema.Uint8ArrayFromSelf.pipe(HttpApiSchema.withEncoding({ kind: "Uint8Array", contentType: "image/png" }))
+
+export const StreamParams = Schema.Struct({
+  every: Schema.optionalWith(
+    numberParam(
+      Schema.Int.pipe(Schema.between(1, 1000)).annotations({
+        description: "one frame message every this many sensor frames (1–1000, default 1: every frame)"
+      })
+    ),
+    { default: () => 1 }
+  )
+})
+
+/** How a heat-map PNG is drawn. */
+export const ImageParams = Schema.Struct({
+  palette: Schema.optionalWith(PaletteName, { default: () => "iron" as const }),
+  scale: Schema.optionalWith(
+    numberParam(
+      Schema.Int.pipe(Schema.between(1, 20)).annotations({
+        description: "the image is 32·scale × 24·scale pixels, upsampled bilinearly (1–20, default 10)"
+      })
+    ),
+    { default: () => 10 }
+  ),
+  zones: Schema.optionalWith(
+    BooleanParam.annotations({ description: "draw the zones' rectangles and names (default false)" }),
+    { default: () => false }
+  ),
+  legend: Schema.optionalWith(
+    BooleanParam.annotations({
+      description: "add a strip under the image with the colour scale and its min and max in °C (default false)"
+    }),
+    { default: () => false }
+  ),
+  min: Schema.optional(
+    numberParam(Schema.Finite).annotations({
+      description: "°C at the bottom of the colour scale (default: the frame's min)"
+    })
+  ),
+  max: Schema.optional(
+    numberParam(Schema.Finite).annotations({
+      description: "°C at the top of the colour scale (default: the frame's max)"
+    })
+  )
+}).pipe(
+  Schema.filter(({ max, min }) =>
+    min === undefined || max === undefined || min < max || { path: ["min"], message: "min must be below max" }
+  )
+)
+export type ImageParams = typeof ImageParams.Type
+
+export const PaletteJson = Schema.Struct({
+  name: PaletteName,
+  colors: Schema.Array(Schema.String).annotations({
+    description: "256 colours #rrggbb, from the coldest to the hottest"
+  })
+}).annotations({ identifier: "Palette" })
+
+const streamMessages = "Messages: `event: frame` with the same JSON as GET /thermal/real-time; `event: alarm` " +
+  "with `{transition: raised|acknowledged|cleared, alarm}`; `event: recording` with `{transition: started|" +
+  "extended|completed|deleted, event}`. A slow client misses frames instead of delaying them; a comment line " +
+  "every 15 s keeps idle connections open."
+
 export class ThermalApi extends HttpApiGroup.make("thermal")
   .add(
     HttpApiEndpoint.get("realTime", "/thermal/real-time")
@@ -47,6 +126,29 @@ export class ThermalApi extends HttpApiGroup.make("thermal")
       .annotate(
         OpenApi.Description,
         "The latest frame: 768 temperatures (°C, row-major, row 0 at the top) and its summary"
+      )
+  )
+  .add(
+    HttpApiEndpoint.get("realTimePng", "/thermal/real-time.png")
+      .setUrlParams(ImageParams)
+      .addSuccess(Png)
+      .addError(NoFrameYet)
+      .annotate(OpenApi.Description, "The latest frame as a heat-map PNG")
+  )
+  .add(
+    HttpApiEndpoint.get("palettes", "/thermal/palettes")
+      .addSuccess(Schema.Array(PaletteJson))
+      .annotate(OpenApi.Description, "The colour palettes of the heat-map images, for drawing the same colours")
+  )
+  .add(
+    HttpApiEndpoint.get("stream", "/thermal/stream")
+      .setUrlParams(StreamParams)
+      .addSuccess(EventStream)
+      .addError(TooManyStreams)
+      .annotate(
+        OpenApi.Description,
+        "Server-Sent Events: every frame (or every `every`-th), alarm transitions and recordings as they happen. " +
+          streamMessages
       )
   )
   .annotate(OpenApi.Title, "Thermal")
@@ -103,8 +205,6 @@ export class HealthApi extends HttpApiGroup.make("health")
   .annotate(OpenApi.Title, "Health")
 {}
 
-/** A number in a path or a query string. */
-const numberParam = <A>(schema: Schema.Schema<A, number>) => Schema.NumberFromString.pipe(Schema.compose(schema))
 const eventIdParam = HttpApiSchema.param("id", numberParam(EventId))
 
 const isoDateTimePattern =
@@ -280,6 +380,16 @@ export class EventsApi extends HttpApiGroup.make("events")
       })
   )
   .add(
+    HttpApiEndpoint.get("framePng")`/events/${eventIdParam}/frames/${
+      HttpApiSchema.param("n", numberParam(Schema.NonNegativeInt))
+    }.png`
+      .setUrlParams(ImageParams)
+      .addSuccess(Png)
+      .addError(EventNotFound, { status: 404 })
+      .addError(FrameNotFound)
+      .annotate(OpenApi.Description, "Frame n (0 = the oldest) of an event as a heat-map PNG")
+  )
+  .add(
     HttpApiEndpoint.del("remove")`/events/${eventIdParam}`
       .addSuccess(HttpApiSchema.NoContent)
       .addError(EventNotFound, { status: 404 })
@@ -377,6 +487,15 @@ export class AlarmsApi extends HttpApiGroup.make("alarms")
     HttpApiEndpoint.get("active", "/alarms/active")
       .addSuccess(Schema.Array(AlarmJson))
       .annotate(OpenApi.Description, "The active alarms, newest first")
+  )
+  .add(
+    HttpApiEndpoint.get("stream", "/alarms/stream")
+      .addSuccess(EventStream)
+      .addError(TooManyStreams)
+      .annotate(
+        OpenApi.Description,
+        "Server-Sent Events: alarm transitions and recordings as they happen, without frames. " + streamMessages
+      )
   )
   .add(
     HttpApiEndpoint.get("history", "/alarms/history")

@@ -18,3 +18,15 @@ export class NoFrameYet extends Schema.TaggedError<NoFrameYet>()(
 ) {
   static readonly instance = new NoFrameYet({ message: "no frame has been received from the sensor yet" })
 }
+
+export class TooManyStreams extends Schema.TaggedError<TooManyStreams>()(
+  "TooManyStreams",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 503 })
+) {}
+
+export class FrameNotFound extends Schema.TaggedError<FrameNotFound>()(
+  "FrameNotFound",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 })
+) {}

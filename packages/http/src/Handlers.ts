@@ -13,22 +13,30 @@ import * as AlarmHandlers from "./AlarmHandlers.js"
 import { IrcamApi } from "./Api.js"
 import { NoFrameYet } from "./ApiErrors.js"
 import * as EventHandlers from "./EventHandlers.js"
+import * as ImageHandlers from "./ImageHandlers.js"
+import { LiveStream } from "./LiveStream.js"
 
 const latestSnapshot = Effect.flatMap(Monitor, (monitor) => monitor.latest).pipe(
   Effect.flatMap(Option.match({ onNone: () => Effect.fail(NoFrameYet.instance), onSome: Effect.succeed }))
 )
 
-const ThermalLive = HttpApiBuilder.group(IrcamApi, "thermal", (handlers) => {
-  // Clients poll faster than frames arrive: serialise each frame once, not once per request.
-  let cached: { readonly frame: Frame; readonly response: HttpServerResponse.HttpServerResponse } | undefined
-  return handlers.handle("realTime", () =>
-    Effect.map(latestSnapshot, ({ frame }) => {
-      if (cached?.frame !== frame) {
-        cached = { frame, response: HttpServerResponse.unsafeJson(toJson(frame)) }
-      }
-      return cached.response
-    }))
-})
+const ThermalLive = HttpApiBuilder.group(IrcamApi, "thermal", (handlers) =>
+  Effect.gen(function*() {
+    const live = yield* LiveStream
+    // Clients poll faster than frames arrive: serialise each frame once, not once per request.
+    let cached: { readonly frame: Frame; readonly response: HttpServerResponse.HttpServerResponse } | undefined
+    return handlers
+      .handle("realTime", () =>
+        Effect.map(latestSnapshot, ({ frame }) => {
+          if (cached?.frame !== frame) {
+            cached = { frame, response: HttpServerResponse.unsafeJson(toJson(frame)) }
+          }
+          return cached.response
+        }))
+      .handle("realTimePng", ({ urlParams }) => ImageHandlers.realTimePng(urlParams))
+      .handle("palettes", () => Effect.succeed(ImageHandlers.palettes))
+      .handle("stream", ({ urlParams }) => live.respond({ every: Option.some(urlParams.every) }))
+  }))
 
 const ZonesLive = HttpApiBuilder.group(IrcamApi, "zones", (handlers) =>
   Effect.gen(function*() {

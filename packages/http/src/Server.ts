@@ -1,23 +1,27 @@
 /**
  * The HTTP server: the API under /api/v1, its OpenAPI document at /api/v1/openapi.json,
- * interactive docs at /docs, JSON bodies for every error, listening on HOST:PORT.
+ * interactive docs at /docs, the live-view page at /, JSON bodies for every error, listening on
+ * HOST:PORT.
  */
-import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { AppConfig } from "@ircam/core/AppConfig"
-import { Effect, Layer, LogLevel, Option } from "effect"
-import { createServer } from "node:http"
+import { Duration, Effect, Layer, LogLevel, Option } from "effect"
+import { createServer, type Server } from "node:http"
 import { IrcamApi } from "./Api.js"
 import * as AuthorizationLive from "./AuthorizationLive.js"
 import * as ErrorResponses from "./ErrorResponses.js"
 import * as Handlers from "./Handlers.js"
+import { LiveStream } from "./LiveStream.js"
+import * as WebPage from "./WebPage.js"
 
 export const ApiLive = HttpApiBuilder.api(IrcamApi).pipe(
   Layer.provide(Handlers.layer),
   Layer.provide(AuthorizationLive.layer)
 )
 
-const RootLive = HttpApiBuilder.Router.use((router) => router.get("/", HttpServerResponse.redirect("/docs")))
+/** The live-view page at `/`, its files under `/assets/`. */
+const RootLive = WebPage.layer
 
 /**
  * One log line per request only at LOG_LEVEL=debug or below: the access log's middleware costs
@@ -37,10 +41,27 @@ export const AppLive = ServeLive.pipe(
   Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/v1/openapi.json" })),
   Layer.provide(RootLive),
-  Layer.provide(ApiLive)
+  Layer.provide(ApiLive),
+  Layer.provideMerge(LiveStream.Default)
 )
 
 export const isLoopback = (host: string): boolean => host === "localhost" || host === "::1" || host.startsWith("127.")
+
+/** How long requests still being answered get when the server stops, before their connections are closed. */
+export const stopGrace = Duration.seconds(3)
+
+/**
+ * Stops listening and closes the connections that are idle at once, the others after `stopGrace`.
+ * A Node server closes only once every connection has ended, and a browser holds connections open
+ * that it has not used yet (until the headers timeout, a minute or more).
+ */
+const closeGracefully = (server: Server) =>
+  Effect.async<void>((resume) => {
+    server.close(() => resume(Effect.void))
+    server.closeIdleConnections()
+    const timer = setTimeout(() => server.closeAllConnections(), Duration.toMillis(stopGrace))
+    return Effect.sync(() => clearTimeout(timer))
+  })
 
 /** A Node HTTP server on `HOST`:`PORT`, warning when it is reachable from the network without a token. */
 export const ListenLive = Layer.unwrapEffect(
@@ -52,7 +73,10 @@ export const ListenLive = Layer.unwrapEffect(
           "Set API_TOKEN, or HOST=127.0.0.1 to serve this machine only."
       )
     }
-    return NodeHttpServer.layer(createServer, { host, port })
+    const server = createServer()
+    // released before the server layer's own close, which then finds the server closed
+    const gracefulStop = Layer.scopedDiscard(Effect.addFinalizer(() => closeGracefully(server)))
+    return gracefulStop.pipe(Layer.provideMerge(NodeHttpServer.layer(() => server, { host, port })))
   })
 )
 

@@ -372,8 +372,9 @@ describe("API with the simulated sensor", () => {
         assert.match(docs.text, /<html/i)
 
         const root = yield* send("GET", "/")
-        assert.strictEqual(root.status, 302)
-        assert.strictEqual(root.headers["location"], "/docs")
+        assert.strictEqual(root.status, 200)
+        assert.match(root.headers["content-type"] ?? "", /text\/html/)
+        assert.include(root.text, "href=\"/docs\"", "the page links the API docs")
       }))
 
     it.effect("nothing a client sends is answered with a 5xx", () =>

@@ -1,0 +1,164 @@
+/**
+ * Live updates as Server-Sent Events: frames, alarm transitions and recordings.
+ *
+ *   Monitor.changes ─► one JSON serialisation a frame ─► sliding PubSub ─┐
+ *   AlarmEngine.changes, EventStore.changes ──────────────────────────────┼─► each open stream
+ *   a comment every 15 s ─────────────────────────────────────────────────┘
+ *
+ * Frames go through a sliding PubSub of two: a client whose socket does not keep up misses
+ * frames (it gets the newest when it is ready again) instead of queueing them, so a slow client
+ * costs neither memory nor time in the monitor loop. At most `MAX_STREAMS` streams are open.
+ */
+import { HttpServerResponse } from "@effect/platform"
+import { AlarmEngine } from "@ircam/core/AlarmEngine"
+import { AppConfig } from "@ircam/core/AppConfig"
+import { toJson as eventJson } from "@ircam/core/Event"
+import { EventStore, type RecordingChange } from "@ircam/core/EventStore"
+import { type Frame, toJson as frameJson } from "@ircam/core/Frame"
+import * as Health from "@ircam/core/Health"
+import { Monitor } from "@ircam/core/Monitor"
+import { Deferred, Effect, Option, PubSub, type Queue, Schedule, Stream } from "effect"
+import { TooManyStreams } from "./ApiErrors.js"
+
+/** Idle proxies and browsers drop a silent connection; a comment line now and then keeps it open. */
+export const keepAliveInterval = "15 seconds"
+
+/** Milliseconds an EventSource waits before it reconnects. */
+const reconnectMs = 2000
+
+const encoder = new TextEncoder()
+
+const message = (event: string, data: string) => encoder.encode(`event: ${event}\ndata: ${data}\n\n`)
+
+/** A frame's whole message, encoded once for every stream. */
+interface FrameMessage {
+  readonly sequence: number
+  readonly bytes: Uint8Array
+}
+
+const frameMessage = (frame: Frame): FrameMessage => ({
+  sequence: frame.sequence,
+  bytes: message("frame", JSON.stringify(frameJson(frame)))
+})
+
+const recordingJson = (change: RecordingChange) =>
+  JSON.stringify(
+    change.transition === "deleted"
+      ? { transition: change.transition, id: change.id }
+      : { transition: change.transition, event: eventJson(change.event) }
+  )
+
+export interface StreamOptions {
+  /** one frame message every this many sensor frames; none: no frames at all */
+  readonly every: Option.Option<number>
+}
+
+export class LiveStream extends Effect.Service<LiveStream>()("@ircam/http/LiveStream", {
+  scoped: Effect.gen(function*() {
+    const monitor = yield* Monitor
+    const alarms = yield* AlarmEngine
+    const events = yield* EventStore
+    const { maxStreams } = yield* AppConfig
+    const frames = yield* Effect.acquireRelease(PubSub.sliding<FrameMessage>(2), PubSub.shutdown)
+    // open streams end when the server stops, or its closing would wait for them for ever
+    const stopping = yield* Deferred.make<void>()
+    yield* Effect.addFinalizer(() => Deferred.succeed(stopping, undefined))
+
+    let open = 0
+    let opened = 0
+    let refused = 0
+    // frames a client missed because it did not keep up
+    let skipped = 0
+    let latest: FrameMessage | undefined
+
+    yield* monitor.changes.pipe(
+      Stream.filterMap((snapshot) => snapshot),
+      Stream.runForEach(({ frame }) => {
+        // nobody watching, nothing to serialise
+        if (open === 0) {
+          latest = undefined
+          return Effect.void
+        }
+        latest = frameMessage(frame)
+        return PubSub.publish(frames, latest)
+      }),
+      Effect.forkScoped
+    )
+
+    yield* Health.register(
+      "streams",
+      Effect.sync(() => ({
+        status: "ok" as const,
+        details: { open, max: maxStreams, opened, refused, framesSkipped: skipped }
+      }))
+    )
+
+    /** The latest frame's message. */
+    const current = Effect.map(
+      monitor.latest,
+      Option.map(({ frame }) => latest?.sequence === frame.sequence ? latest : frameMessage(frame))
+    )
+
+    /** Every `every`-th frame from the subscription, starting with the latest frame. */
+    const frameMessages = (subscription: Queue.Dequeue<FrameMessage>, every: number) => {
+      let last: number | undefined
+      return Stream.fromEffect(current).pipe(
+        Stream.filterMap((frame) => frame),
+        Stream.concat(Stream.fromQueue(subscription)),
+        Stream.filter((frame) => {
+          // the subscription may hold the latest frame too
+          if (last !== undefined && frame.sequence - last < every) return false
+          if (last !== undefined) skipped += Math.max(0, Math.floor((frame.sequence - last) / every) - 1)
+          last = frame.sequence
+          return true
+        }),
+        Stream.map((frame) => frame.bytes)
+      )
+    }
+
+    const keepAlive = Stream.fromSchedule(Schedule.spaced(keepAliveInterval)).pipe(
+      Stream.as(encoder.encode(": keep-alive\n\n"))
+    )
+
+    /**
+     * The answer of a stream request. It subscribes at once, so nothing that happens after the
+     * answer's headers is missed; the subscriptions and the slot it takes are given back when the
+     * request's scope closes: after the answer ends, the client goes away or the server stops.
+     */
+    const respond = (options: StreamOptions) =>
+      Effect.gen(function*() {
+        if (open >= maxStreams) {
+          refused++
+          return yield* new TooManyStreams({
+            message: `${maxStreams} live streams are open already (MAX_STREAMS); close one or try again later`
+          })
+        }
+        yield* Effect.acquireRelease(
+          Effect.sync(() => {
+            open++
+            opened++
+          }),
+          () => Effect.sync(() => open--)
+        )
+        const sources: Array<Stream.Stream<Uint8Array>> = [
+          Stream.map(yield* alarms.subscribe, (change) => message("alarm", JSON.stringify(change))),
+          Stream.map(yield* events.subscribe, (change) => message("recording", recordingJson(change))),
+          keepAlive
+        ]
+        if (Option.isSome(options.every)) {
+          sources.unshift(frameMessages(yield* PubSub.subscribe(frames), options.every.value))
+        }
+        const body = Stream.make(encoder.encode(`retry: ${reconnectMs}\n\n`)).pipe(
+          // a buffer of one: what a slow client misses is dropped upstream, not queued here
+          Stream.concat(Stream.mergeAll(sources, { concurrency: "unbounded", bufferSize: 1 })),
+          Stream.interruptWhen(Deferred.await(stopping))
+        )
+        return HttpServerResponse.stream(body, {
+          contentType: "text/event-stream",
+          headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
+        })
+      })
+
+    return { respond } as const
+  })
+}) {}
