@@ -67,8 +67,14 @@ const legend = /** @type {HTMLCanvasElement} */ (byTestId("legend"))
 let frame
 /** @type {{ x: number, y: number } | undefined} */
 let pointer
-/** when the last frames arrived (ms, this clock), for the frame rate */
-const arrivals = /** @type {number[]} */ ([])
+/** when the last frames arrived (ms, this clock), for the age of the last one */
+let arrivedAt = /** @type {number | undefined} */ (undefined)
+/**
+ * Sequence and capture time of the frames of the last 3 s, for the frame rate: by the sensor's
+ * clock, as arrival times bunch up (the latest frame comes at once on connecting, then the next).
+ * @type {{ sequence: number, at: number }[]}
+ */
+const captures = []
 let drawPending = false
 
 const zones = new Zones(heatmap, byTestId("zones"), () => requestDraw(), report)
@@ -125,21 +131,24 @@ canvas.addEventListener("pointerleave", () => {
 /** @param {Frame} next */
 const onFrame = (next) => {
   frame = next
-  const now = performance.now()
-  arrivals.push(now)
-  while (arrivals.length > 2 && (arrivals[0] ?? now) < now - 3000) arrivals.shift()
+  arrivedAt = performance.now()
+  const at = Date.parse(next.capturedAt)
+  // a gap in the sequence or a step back in time (a reconnect, a restart) starts the count again
+  const previous = captures[captures.length - 1]
+  if (previous !== undefined && (next.sequence <= previous.sequence || at <= previous.at)) captures.length = 0
+  captures.push({ sequence: next.sequence, at })
+  while (captures.length > 2 && (captures[0]?.at ?? at) < at - 3000) captures.shift()
   requestDraw()
 }
 
 // frame rate and age of the last frame, twice a second
 setInterval(() => {
-  const now = performance.now()
-  const first = arrivals[0]
-  const last = arrivals[arrivals.length - 1]
-  readout.fps.textContent = first !== undefined && last !== undefined && last > first
-    ? `${(((arrivals.length - 1) * 1000) / (last - first)).toFixed(1)} fps`
+  const first = captures[0]
+  const last = captures[captures.length - 1]
+  readout.fps.textContent = first !== undefined && last !== undefined && last.at > first.at
+    ? `${(((last.sequence - first.sequence) * 1000) / (last.at - first.at)).toFixed(1)} fps`
     : "—"
-  const age = last === undefined ? undefined : (now - last) / 1000
+  const age = arrivedAt === undefined ? undefined : (performance.now() - arrivedAt) / 1000
   readout.age.textContent = age === undefined ? "no frame yet" : `${age.toFixed(1)} s ago`
   readout.age.classList.toggle("stale", age === undefined || age > 5)
 }, 500)
