@@ -23,6 +23,7 @@ const latestSnapshot = Effect.flatMap(Monitor, (monitor) => monitor.latest).pipe
 const ThermalLive = HttpApiBuilder.group(IrcamApi, "thermal", (handlers) =>
   Effect.gen(function*() {
     const live = yield* LiveStream
+    const realTimePng = ImageHandlers.makeRealTimePng()
     // Clients poll faster than frames arrive: serialise each frame once, not once per request.
     let cached: { readonly frame: Frame; readonly response: HttpServerResponse.HttpServerResponse } | undefined
     return handlers
@@ -33,7 +34,7 @@ const ThermalLive = HttpApiBuilder.group(IrcamApi, "thermal", (handlers) =>
           }
           return cached.response
         }))
-      .handle("realTimePng", ({ urlParams }) => ImageHandlers.realTimePng(urlParams))
+      .handle("realTimePng", ({ urlParams }) => realTimePng(urlParams))
       .handle("palettes", () => Effect.succeed(ImageHandlers.palettes))
       .handle("stream", ({ urlParams }) => live.respond({ every: Option.some(urlParams.every) }))
   }))

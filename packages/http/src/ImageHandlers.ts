@@ -38,28 +38,29 @@ const pngResponse = (body: Uint8Array, cacheControl: string) =>
   HttpServerResponse.uint8Array(body, { contentType: "image/png", headers: { "cache-control": cacheControl } })
 
 /**
- * Images of the latest frame, by parameters and zones. Clients poll faster than frames arrive (and a
- * page may show several palettes): draw each image once a frame. Emptied when the next frame comes;
- * bounded, should a client vary its parameters on every request.
+ * `GET /thermal/real-time.png`: the latest frame; never cached by clients, it changes several
+ * times a second. Clients poll faster than frames arrive (and a page may show several palettes):
+ * each image is drawn once a frame, kept until the next frame comes, at most 16 of them should a
+ * client vary its parameters on every request. One cache for each handler made.
  */
-let cache: { readonly frame: Frame; readonly images: Map<string, Uint8Array> } | undefined
-const cacheLimit = 16
-
-/** `GET /thermal/real-time.png`: the latest frame; never cached by clients, it changes several times a second. */
-export const realTimePng = Effect.fn("ImageHandlers.realTimePng")(function*(params: ImageParams) {
-  const snapshot = yield* Effect.flatMap(Monitor, (monitor) => monitor.latest)
-  if (Option.isNone(snapshot)) return yield* NoFrameYet.instance
-  const { frame } = snapshot.value
-  const zones = yield* currentZones(params)
-  if (cache?.frame !== frame || cache.images.size >= cacheLimit) cache = { frame, images: new Map() }
-  const key = JSON.stringify([params, zones])
-  let body = cache.images.get(key)
-  if (body === undefined) {
-    body = png(frame.temperatures, params, zones)
-    cache.images.set(key, body)
-  }
-  return pngResponse(body, "no-store")
-})
+export const makeRealTimePng = () => {
+  let cache: { readonly frame: Frame; readonly images: Map<string, Uint8Array> } | undefined
+  const cacheLimit = 16
+  return Effect.fn("ImageHandlers.realTimePng")(function*(params: ImageParams) {
+    const snapshot = yield* Effect.flatMap(Monitor, (monitor) => monitor.latest)
+    if (Option.isNone(snapshot)) return yield* NoFrameYet.instance
+    const { frame } = snapshot.value
+    const zones = yield* currentZones(params)
+    if (cache?.frame !== frame || cache.images.size >= cacheLimit) cache = { frame, images: new Map() }
+    const key = JSON.stringify([params, zones])
+    let body = cache.images.get(key)
+    if (body === undefined) {
+      body = png(frame.temperatures, params, zones)
+      cache.images.set(key, body)
+    }
+    return pngResponse(body, "no-store")
+  })
+}
 
 /** What `FrameNotFound` says: how many frames the event has, so a client knows the valid `n`. */
 const frameCountMessage = (id: EventId, n: number, frameCount: number) =>
