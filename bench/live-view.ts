@@ -5,26 +5,13 @@
  * the frames it received, to show it kept up.
  */
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { freePort, stop } from "./Process.js"
+import { cpuSeconds, freePort, rssMb, serve, stop, untilAnswering } from "./Process.js"
 
-const refreshRateHz = 16
+const refreshRateHz = 16 // as `serve` starts it
 const seconds = 10
-
-/** User + system CPU seconds of a process, from /proc/<pid>/stat (Linux). */
-const cpuSeconds = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ")
-  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the command name
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
-const rssMb = (pid: number) => {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))
-  return Number(line?.replace(/\D+/g, "") ?? 0) / 1024
-}
 
 const sequence = (port: number) =>
   fetch(`http://127.0.0.1:${port}/api/v1/thermal/real-time`).then(async (r) =>
@@ -68,24 +55,9 @@ const measure = async (pid: number, port: number, streams: number) => {
 export const run = Effect.promise(async () => {
   const dir = mkdtempSync(join(tmpdir(), "ircam-bench-"))
   const port = await freePort()
-  const child = spawn(process.execPath, [join(import.meta.dirname, "../packages/cli/bin/ircam.js"), "serve"], {
-    cwd: dir,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATABASE_PATH: join(dir, "bench.db"),
-      SENSOR: "simulated",
-      REFRESH_RATE_HZ: String(refreshRateHz),
-      LOG_LEVEL: "warn"
-    },
-    stdio: "ignore"
-  })
+  const child = serve(dir, port)
   try {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      if (await fetch(`http://127.0.0.1:${port}/api/v1/health`).then(() => true, () => false)) break
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
+    await untilAnswering(port)
     const page = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text())
     const assets = [...page.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!)
     let bytes = page.length

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { Agent, get } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { freePort, stop } from "./Process.js"
+import { freePort, serve, stop } from "./Process.js"
 
 const ratePerSecond = 1_000
 const seconds = 5
@@ -88,19 +88,7 @@ export const run = Effect.promise(async () => {
   const children: Array<ChildProcess> = []
   try {
     const port = await freePort()
-    children.push(spawn(process.execPath, [join(import.meta.dirname, "../packages/cli/bin/ircam.js"), "serve"], {
-      cwd: dir,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        DATABASE_PATH: join(dir, "bench.db"),
-        SENSOR: "simulated",
-        REFRESH_RATE_HZ: "16",
-        LOG_LEVEL: "warn"
-      },
-      stdio: "ignore"
-    }))
+    children.push(serve(dir, port))
     await waitUntilAnswering(agent, port)
     const frame = await fetch(`http://127.0.0.1:${port}/api/v1/thermal/real-time`).then((r) => r.arrayBuffer())
     const ircam = await measure(agent, port)

@@ -5,6 +5,7 @@ import { Effect } from "effect"
 import * as EventPersist from "./event-persist.js"
 import * as FrameMath from "./frame-math.js"
 import * as LiveView from "./live-view.js"
+import * as Memory from "./memory.js"
 import * as MonitorLoop from "./monitor-loop.js"
 import * as RealTimeEndpoint from "./realtime-endpoint.js"
 
@@ -15,6 +16,7 @@ const program = Effect.gen(function*() {
   yield* RealTimeEndpoint.run
   yield* EventPersist.run
   yield* LiveView.run
+  yield* Memory.run
 })
 
 Effect.runPromise(program).catch((error: unknown) => {
