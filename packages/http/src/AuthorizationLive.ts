@@ -5,8 +5,8 @@
 import { AppConfig } from "@ircam/core/AppConfig"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
-import { Authorization } from "./Api.js"
 import { Unauthorized } from "./ApiErrors.js"
+import { Authorization } from "./Authorization.js"
 
 // Hashing first gives equal-length inputs, so neither the content nor the length of the token leaks.
 const digest = (value: string) => createHash("sha256").update(value, "utf8").digest()

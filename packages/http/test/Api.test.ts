@@ -6,7 +6,8 @@ import { Sensor } from "@ircam/core/Sensor"
 import * as SimulatedSensor from "@ircam/core/SimulatedSensor"
 import { ZoneId } from "@ircam/core/Zone"
 import { Context, Effect, Layer, Queue, Schema, Stream } from "effect"
-import { IrcamApi, ZoneAverage } from "../src/Api.js"
+import { IrcamApi } from "../src/Api.js"
+import { ZoneAverage } from "../src/ZonesApi.js"
 import {
   appLayer,
   awaitFrame,

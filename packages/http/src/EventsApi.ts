@@ -1,0 +1,207 @@
+/**
+ * The events group of the API: recordings, their frames (JSON, CSV, PNG) and manual triggers.
+ */
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { EventId, EventJson, EventKind, EventStatus } from "@ircam/core/Event"
+import { EventNotFound, StorageError } from "@ircam/core/EventStore"
+import { IsoTime, PIXELS, WIDTH } from "@ircam/core/Frame"
+import { ZoneId } from "@ircam/core/Zone"
+import { Option, ParseResult, Schema } from "effect"
+import { FrameNotFound } from "./ApiErrors.js"
+import { ImageParams, numberParam, Png } from "./ApiSchemas.js"
+import { Authorization } from "./Authorization.js"
+
+const eventIdParam = HttpApiSchema.param("id", numberParam(EventId))
+
+const isoDateTimePattern =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|([+-])(\d{2}):(\d{2}))$/i
+
+/** Epoch ms of an ISO-8601 date-time with a time zone (`Z` or `±hh:mm`), or none if there is no such instant. */
+export const parseIsoDateTime = (text: string): Option.Option<number> => {
+  const match = isoDateTimePattern.exec(text)
+  if (match === null) return Option.none()
+  const [year, month, day, hour, minute, second = 0] = match.slice(1, 7).map((part) => Number(part ?? 0))
+  const millis = Number((match[7] ?? "").padEnd(3, "0").slice(0, 3))
+  const local = Date.UTC(year!, month! - 1, day!, hour!, minute!, second, millis)
+  const date = new Date(local)
+  // Date.UTC rolls 30 February over into March (and years 0–99 into the 1900s): refuse what moved
+  const valid = date.getUTCFullYear() === year && date.getUTCMonth() === month! - 1 &&
+    date.getUTCDate() === day && hour! < 24 && minute! < 60 && second < 60
+  const offsetHours = Number(match[10] ?? 0)
+  const offsetMinutes = Number(match[11] ?? 0)
+  if (!valid || offsetHours > 23 || offsetMinutes > 59) return Option.none()
+  const offset = (match[9] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000
+  return Option.some(local - offset)
+}
+
+/** An ISO-8601 date-time in a query string, decoded to epoch ms. */
+export const IsoDateTimeParam = Schema.transformOrFail(
+  Schema.String.annotations({
+    description: "ISO-8601 date-time with a time zone, e.g. 2026-11-24T08:00:00Z or 2026-11-24T09:00:00+01:00",
+    jsonSchema: { format: "date-time" }
+  }),
+  Schema.Number,
+  {
+    strict: true,
+    decode: (text, _, ast) =>
+      Option.match(parseIsoDateTime(text), {
+        onNone: () =>
+          ParseResult.fail(
+            new ParseResult.Type(
+              ast,
+              text,
+              `expected an ISO-8601 date-time with a time zone, like 2026-11-24T08:00:00Z; got ${JSON.stringify(text)}`
+            )
+          ),
+        onSome: ParseResult.succeed
+      }),
+    encode: (ms) => ParseResult.succeed(new Date(ms).toISOString())
+  }
+)
+
+export const EventListParams = Schema.Struct({
+  from: Schema.optional(IsoDateTimeParam.annotations({ description: "only events triggered at or after this time" })),
+  to: Schema.optional(IsoDateTimeParam.annotations({ description: "only events triggered at or before this time" })),
+  zoneId: Schema.optional(numberParam(ZoneId).annotations({ description: "only the events of this zone" })),
+  kind: Schema.optional(EventKind),
+  status: Schema.optional(EventStatus),
+  limit: Schema.optionalWith(
+    // the inner description is the one the OpenAPI document shows
+    numberParam(
+      Schema.Int.pipe(Schema.between(1, 1000)).annotations({
+        description: "at most this many events (1–1000, default 100)"
+      })
+    ),
+    { default: () => 100 }
+  ),
+  before: Schema.optional(
+    numberParam(EventId).annotations({
+      description: "only events with a smaller id: the next page after the last event of a page"
+    })
+  )
+}).pipe(
+  Schema.filter(({ from, to }) =>
+    from === undefined || to === undefined || from <= to ||
+    { path: ["from"], message: "from must not be after to" }
+  )
+)
+
+/**
+ * The body of `POST /events`: a label, or nothing at all (no body, `null` or `{}`). Other fields
+ * are refused rather than ignored, so that a misspelt `label`, or JSON sent without its content
+ * type (read as a form), is a 400 and not an event without its label.
+ */
+export const TriggerEventInput = Schema.Struct({
+  label: Schema.optional(
+    Schema.Trim.pipe(
+      Schema.minLength(1, { message: () => "label must not be empty (leave it out for no label)" }),
+      Schema.maxLength(200, { message: () => "label must be at most 200 characters long" })
+    ).annotations({
+      jsonSchema: { type: "string", description: "what the event is about: 1–200 characters once trimmed" }
+    })
+  )
+}).annotations({ identifier: "TriggerEventInput", parseOptions: { onExcessProperty: "error" } })
+
+const TriggerEventBody = Schema.transform(
+  Schema.NullOr(TriggerEventInput),
+  Schema.typeSchema(TriggerEventInput),
+  { strict: true, decode: (input) => input ?? {}, encode: (input) => input }
+)
+
+const Celsius = Schema.Number.annotations({ description: "°C, rounded to 0.01" })
+
+/** A stored frame of an event, as `GET /events/{id}/frames` answers it. */
+export const EventFrameJson = Schema.Struct({
+  capturedAt: IsoTime,
+  sequence: Schema.NonNegativeInt,
+  temperatures: Schema.Array(Schema.NullOr(Celsius)).annotations({
+    description:
+      `${PIXELS} temperatures, row-major, row 0 = top row, ${WIDTH} columns; null for a pixel without a value`
+  })
+}).annotations({ identifier: "EventFrame" })
+export type EventFrameJson = typeof EventFrameJson.Type
+
+export const EventFramesParams = Schema.Struct({
+  format: Schema.optional(
+    Schema.Literal("json", "csv").annotations({
+      description: "`json` (default) or `csv`: a header row `capturedAt,sequence,r0c0,…,r23c31`, then one row a frame"
+    })
+  )
+})
+
+export class EventsApi extends HttpApiGroup.make("events")
+  .add(
+    HttpApiEndpoint.post("trigger", "/events")
+      .setPayload(TriggerEventBody)
+      .addSuccess(EventJson, { status: 202 })
+      .middleware(Authorization)
+      .annotate(
+        OpenApi.Description,
+        "Triggers a manual event: the frames from PRE_EVENT_SECONDS before now to POST_EVENT_SECONDS after are " +
+          "recorded. During a recording it extends that event instead (and answers it). The body is optional."
+      )
+      .annotate(OpenApi.Transform, (operation) => ({
+        ...operation,
+        requestBody: { ...(operation["requestBody"] as object), required: false }
+      }))
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/events")
+      .setUrlParams(EventListParams)
+      .addSuccess(Schema.Array(EventJson))
+      .annotate(OpenApi.Description, "Recorded events, newest first")
+  )
+  .add(
+    HttpApiEndpoint.get("get")`/events/${eventIdParam}`.addSuccess(EventJson).addError(EventNotFound, { status: 404 })
+  )
+  .add(
+    HttpApiEndpoint.get("frames")`/events/${eventIdParam}/frames`
+      .setUrlParams(EventFramesParams)
+      .addSuccess(Schema.Array(EventFrameJson))
+      .addError(EventNotFound, { status: 404 })
+      .annotate(OpenApi.Description, "The stored frames of an event, oldest first, as JSON or (format=csv) as CSV")
+      .annotate(OpenApi.Transform, (operation) => {
+        const responses = operation["responses"] as Record<string, { content?: Record<string, unknown> }>
+        const ok = responses["200"]!
+        return {
+          ...operation,
+          responses: {
+            ...responses,
+            200: {
+              ...ok,
+              content: {
+                ...ok.content,
+                "text/csv": {
+                  schema: {
+                    type: "string",
+                    description: "with format=csv: a header row `capturedAt,sequence,r0c0,r0c1,…,r23c31`, then one " +
+                      "row a frame: its ISO-8601 time, its sequence and 768 temperatures (°C, at most 2 decimals; " +
+                      "empty for a pixel without a value)"
+                  }
+                }
+              }
+            }
+          }
+        }
+      })
+  )
+  .add(
+    HttpApiEndpoint.get("framePng")`/events/${eventIdParam}/frames/${
+      HttpApiSchema.param("n", numberParam(Schema.NonNegativeInt))
+    }.png`
+      .setUrlParams(ImageParams)
+      .addSuccess(Png)
+      .addError(EventNotFound, { status: 404 })
+      .addError(FrameNotFound)
+      .annotate(OpenApi.Description, "Frame n (0 = the oldest) of an event as a heat-map PNG")
+  )
+  .add(
+    HttpApiEndpoint.del("remove")`/events/${eventIdParam}`
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(EventNotFound, { status: 404 })
+      .middleware(Authorization)
+      .annotate(OpenApi.Description, "Deletes an event and its frames (a recording one too: it stops)")
+  )
+  .addError(StorageError, { status: 503 })
+  .annotate(OpenApi.Title, "Events")
+{}

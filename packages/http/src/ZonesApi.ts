@@ -1,0 +1,62 @@
+/**
+ * The zones group of the API: the rectangles watched, and their statistics on the latest frame.
+ */
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { IsoTime } from "@ircam/core/Frame"
+import { Zone, ZoneId, ZoneInput } from "@ircam/core/Zone"
+import { ZoneIdTaken, ZoneLimitReached, ZoneNotFound, ZoneOutOfBounds } from "@ircam/core/ZoneRepo"
+import { Schema } from "effect"
+import { NoFrameYet } from "./ApiErrors.js"
+import { numberParam } from "./ApiSchemas.js"
+import { Authorization } from "./Authorization.js"
+
+const idParam = HttpApiSchema.param("id", numberParam(ZoneId))
+
+export const ZoneAverage = Schema.Struct({
+  zoneId: ZoneId,
+  average: Schema.Number,
+  min: Schema.Number,
+  max: Schema.Number,
+  capturedAt: IsoTime
+}).annotations({ identifier: "ZoneAverage", description: "statistics of a zone on the latest frame, °C" })
+
+const ZoneInputDoc = ZoneInput.annotations({
+  description: "{x, y, width, height} or the corner form {x1, y1, x2, y2} with x2/y2 inclusive; " +
+    "optional name, color and (on create) id"
+})
+
+export class ZonesApi extends HttpApiGroup.make("zones")
+  .add(HttpApiEndpoint.get("list", "/zones").addSuccess(Schema.Array(Zone)))
+  .add(
+    HttpApiEndpoint.post("create", "/zones")
+      .setPayload(ZoneInputDoc)
+      .addSuccess(Zone, { status: 201 })
+      .addError(ZoneLimitReached, { status: 409 })
+      .addError(ZoneIdTaken, { status: 409 })
+      .addError(ZoneOutOfBounds, { status: 422 })
+      .middleware(Authorization)
+  )
+  .add(HttpApiEndpoint.get("get")`/zones/${idParam}`.addSuccess(Zone).addError(ZoneNotFound, { status: 404 }))
+  .add(
+    HttpApiEndpoint.put("update")`/zones/${idParam}`
+      .setPayload(ZoneInputDoc)
+      .addSuccess(Zone)
+      .addError(ZoneNotFound, { status: 404 })
+      .addError(ZoneOutOfBounds, { status: 422 })
+      .middleware(Authorization)
+      .annotate(OpenApi.Description, "Replaces the zone's rectangle; name and color are kept when omitted")
+  )
+  .add(
+    HttpApiEndpoint.del("remove")`/zones/${idParam}`
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(ZoneNotFound, { status: 404 })
+      .middleware(Authorization)
+  )
+  .add(
+    HttpApiEndpoint.get("average")`/zones/${idParam}/average`
+      .addSuccess(ZoneAverage)
+      .addError(ZoneNotFound, { status: 404 })
+      .addError(NoFrameYet)
+  )
+  .annotate(OpenApi.Title, "Zones")
+{}
