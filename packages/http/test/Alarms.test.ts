@@ -17,23 +17,29 @@ import { type Frame, PIXELS } from "@ircam/core/Frame"
 import { DeliveryJson, NotifierSettings } from "@ircam/core/Notifier"
 import * as SimulatedSensor from "@ircam/core/SimulatedSensor"
 import { type Rect, stats, ZoneId } from "@ircam/core/Zone"
-import { Clock, Duration, Effect, Layer, Option, Redacted, Schema, TestClock } from "effect"
+import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { HistoryParams, IrcamApi, NotificationParams } from "../src/Api.js"
-import { type Answer, appLayer, decodeErrorOf, ErrorBody, errorOf, jsonOf, send } from "./support/TestApp.js"
+import { HistoryParams, NotificationParams } from "../src/AlarmsApi.js"
+import { IrcamApi } from "../src/Api.js"
+import {
+  advanceTo,
+  type Answer,
+  appLayer,
+  atStart,
+  decodeErrorOf,
+  ErrorBody,
+  errorOf,
+  jsonOf,
+  send,
+  start
+} from "./support/TestApp.js"
 
-/** The clock when the application starts. */
-const start = Date.UTC(2026, 10, 24, 8, 0, 0)
 const periodMs = 125 // 8 Hz
 const seed = 1
 
 /** The ISO form of `start + ms`. */
 const iso = (ms: number) => new Date(start + ms).toISOString()
-
-/** Sets the TestClock to `start + ms`, running every sleep due until then (frames, the engine, the notifier …). */
-const advanceTo = (ms: number) =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => TestClock.adjust(Duration.millis(start + ms - now)))
 
 /**
  * Short retries, so that giving up happens within a test; no attempt times out (an attempt is
@@ -47,16 +53,11 @@ const settings: typeof NotifierSettings.Service = {
   giveUpAfter: Duration.seconds(20)
 }
 
-/** Runs a test in a fresh application (own database) started at `start` on the TestClock. */
-const inApp = (config: Partial<AppConfigShape> = {}) => <A, E, R>(test: Effect.Effect<A, E, R>) =>
-  TestClock.setTime(start).pipe(
-    Effect.zipRight(
-      Effect.provide(
-        test,
-        appLayer(SimulatedSensor.layer(), { refreshRateHz: 1000 / periodMs, simulationSeed: seed, ...config }).pipe(
-          Layer.provide(Layer.succeed(NotifierSettings, settings))
-        )
-      )
+/** Runs a test in a fresh application on the simulated sensor, with short notifier retries. */
+const inApp = (config: Partial<AppConfigShape> = {}) =>
+  atStart(
+    appLayer(SimulatedSensor.layer(), { refreshRateHz: 1000 / periodMs, simulationSeed: seed, ...config }).pipe(
+      Layer.provide(Layer.succeed(NotifierSettings, settings))
     )
   )
 

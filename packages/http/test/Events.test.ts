@@ -12,13 +12,23 @@ import { EventStore } from "@ircam/core/EventStore"
 import { PIXELS } from "@ircam/core/Frame"
 import * as SimulatedSensor from "@ircam/core/SimulatedSensor"
 import { ZoneId } from "@ircam/core/Zone"
-import { Clock, Duration, Effect, Option, Redacted, Schema, TestClock } from "effect"
-import { EventFrameJson, EventListParams, IrcamApi, parseIsoDateTime } from "../src/Api.js"
+import { Effect, Option, Redacted, Schema, TestClock } from "effect"
+import { IrcamApi } from "../src/Api.js"
 import { csvHeader, csvRow, frameJson, toCsv } from "../src/EventHandlers.js"
-import { type Answer, appLayer, decodeErrorOf, ErrorBody, errorOf, jsonOf, send } from "./support/TestApp.js"
+import { EventFrameJson, EventListParams, parseIsoDateTime } from "../src/EventsApi.js"
+import {
+  advanceTo,
+  type Answer,
+  appLayer,
+  atStart,
+  decodeErrorOf,
+  ErrorBody,
+  errorOf,
+  jsonOf,
+  send,
+  start
+} from "./support/TestApp.js"
 
-/** The clock when the application starts. */
-const start = Date.UTC(2026, 10, 24, 8, 0, 0)
 const preMs = 2000
 const postMs = 3000
 const periodMs = 125 // 8 Hz
@@ -26,24 +36,15 @@ const periodMs = 125 // 8 Hz
 /** The ISO form of `start + ms`. */
 const iso = (ms: number) => new Date(start + ms).toISOString()
 
-/** Sets the TestClock to `start + ms`, running every sleep due until then (frames, the event writer …). */
-const advanceTo = (ms: number) =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => TestClock.adjust(Duration.millis(start + ms - now)))
-
-/** Runs a test in a fresh application (own database) started at `start` on the TestClock. */
-const inApp = (config: Partial<AppConfigShape> = {}) => <A, E, R>(test: Effect.Effect<A, E, R>) =>
-  TestClock.setTime(start).pipe(
-    Effect.zipRight(
-      Effect.provide(
-        test,
-        appLayer(SimulatedSensor.layer(), {
-          preEventSeconds: preMs / 1000,
-          postEventSeconds: postMs / 1000,
-          refreshRateHz: 1000 / periodMs,
-          ...config
-        })
-      )
-    )
+/** Runs a test in a fresh application on the simulated sensor. */
+const inApp = (config: Partial<AppConfigShape> = {}) =>
+  atStart(
+    appLayer(SimulatedSensor.layer(), {
+      preEventSeconds: preMs / 1000,
+      postEventSeconds: postMs / 1000,
+      refreshRateHz: 1000 / periodMs,
+      ...config
+    })
   )
 
 const EventBody = Schema.parseJson(EventJson)

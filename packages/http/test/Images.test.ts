@@ -9,13 +9,23 @@ import type { AppConfigShape } from "@ircam/core/AppConfig"
 import { type Frame, HEIGHT, PIXELS, WIDTH } from "@ircam/core/Frame"
 import { Sensor } from "@ircam/core/Sensor"
 import * as SimulatedSensor from "@ircam/core/SimulatedSensor"
-import { Clock, Context, Duration, Effect, Layer, Queue, Schema, Stream, TestClock } from "effect"
+import { Context, Effect, Layer, Queue, Schema, Stream } from "effect"
 import { decode } from "fast-png"
-import { EventFrameJson } from "../src/Api.js"
+import { EventFrameJson } from "../src/EventsApi.js"
 import { legendHeight } from "../src/HeatmapImage.js"
 import { palettes } from "../src/ImageHandlers.js"
 import { luts, noData, type PaletteName } from "../src/Palette.js"
-import { appLayer, awaitFrame, decodeErrorOf, deleteAllZones, errorOf, jsonOf, send } from "./support/TestApp.js"
+import {
+  advanceTo,
+  appLayer,
+  atStart,
+  awaitFrame,
+  decodeErrorOf,
+  deleteAllZones,
+  errorOf,
+  jsonOf,
+  send
+} from "./support/TestApp.js"
 
 /** GETs `path` and reads the body as bytes. */
 const getBytes = (path: string) =>
@@ -68,21 +78,9 @@ const assertGreyScale1 = (
   }
 }
 
-/** The clock when the application starts (see Events.test.ts): frames every 125 ms. */
-const start = Date.UTC(2026, 10, 24, 8, 0, 0)
-
-const advanceTo = (ms: number) =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => TestClock.adjust(Duration.millis(start + ms - now)))
-
-const inApp = (config: Partial<AppConfigShape> = {}) => <A, E, R>(test: Effect.Effect<A, E, R>) =>
-  TestClock.setTime(start).pipe(
-    Effect.zipRight(
-      Effect.provide(
-        test,
-        appLayer(SimulatedSensor.layer(), { preEventSeconds: 2, postEventSeconds: 3, refreshRateHz: 8, ...config })
-      )
-    )
-  )
+/** Runs a test in a fresh application on the simulated sensor: frames every 125 ms. */
+const inApp = (config: Partial<AppConfigShape> = {}) =>
+  atStart(appLayer(SimulatedSensor.layer(), { preEventSeconds: 2, postEventSeconds: 3, refreshRateHz: 8, ...config }))
 
 const FramesBody = Schema.parseJson(Schema.Array(EventFrameJson))
 const frameCountOf = (path: string) =>

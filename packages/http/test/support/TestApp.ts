@@ -10,7 +10,7 @@ import type { Frame } from "@ircam/core/Frame"
 import { Monitor } from "@ircam/core/Monitor"
 import type { Sensor } from "@ircam/core/Sensor"
 import { ZoneRepo } from "@ircam/core/ZoneRepo"
-import { Effect, Layer, Logger, LogLevel, Option, Schema, Stream } from "effect"
+import { Clock, Duration, Effect, Layer, Logger, LogLevel, Option, Schema, Stream, TestClock } from "effect"
 import * as Server from "../../src/Server.js"
 
 /**
@@ -30,6 +30,17 @@ export const appLayer = <S>(
     // request logs would drown the test output; warnings and errors still show
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
   )
+
+/** The TestClock's time when an application started by `atStart` starts. */
+export const start = Date.UTC(2026, 10, 24, 8, 0, 0)
+
+/** Sets the TestClock to `start + ms`, running every sleep due until then (frames, the writers, retries …). */
+export const advanceTo = (ms: number) =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => TestClock.adjust(Duration.millis(start + ms - now)))
+
+/** Runs a test in a fresh application (own database) built at `start` on the TestClock. */
+export const atStart = <ROut, LE>(app: Layer.Layer<ROut, LE>) => <A, E, R>(test: Effect.Effect<A, E, R>) =>
+  TestClock.setTime(start).pipe(Effect.zipRight(Effect.provide(test, app)))
 
 export interface Answer {
   readonly status: number
