@@ -59,12 +59,14 @@ export class LiveStream extends Effect.Service<LiveStream>()("@ircam/http/LiveSt
     const alarms = yield* AlarmEngine
     const events = yield* EventStore
     const { maxStreams } = yield* AppConfig
-    const frames = yield* Effect.acquireRelease(PubSub.sliding<FrameMessage>(2), PubSub.shutdown)
+    const framePubSub = yield* Effect.acquireRelease(PubSub.sliding<FrameMessage>(2), PubSub.shutdown)
     // open streams end when the server stops, or its closing would wait for them for ever
     const stopping = yield* Deferred.make<void>()
     yield* Effect.addFinalizer(() => Deferred.succeed(stopping, undefined))
 
     let open = 0
+    // of them, those that carry frames (an alarms-only stream needs none serialised)
+    let withFrames = 0
     let opened = 0
     let refused = 0
     // frames a client missed because it did not keep up
@@ -75,12 +77,12 @@ export class LiveStream extends Effect.Service<LiveStream>()("@ircam/http/LiveSt
       Stream.filterMap((snapshot) => snapshot),
       Stream.runForEach(({ frame }) => {
         // nobody watching, nothing to serialise
-        if (open === 0) {
+        if (withFrames === 0) {
           latest = undefined
           return Effect.void
         }
         latest = frameMessage(frame)
-        return PubSub.publish(frames, latest)
+        return PubSub.publish(framePubSub, latest)
       }),
       Effect.forkScoped
     )
@@ -133,12 +135,18 @@ export class LiveStream extends Effect.Service<LiveStream>()("@ircam/http/LiveSt
             message: `${maxStreams} live streams are open already (MAX_STREAMS); close one or try again later`
           })
         }
+        const frames = Option.isSome(options.every) ? 1 : 0
         yield* Effect.acquireRelease(
           Effect.sync(() => {
             open++
+            withFrames += frames
             opened++
           }),
-          () => Effect.sync(() => open--)
+          () =>
+            Effect.sync(() => {
+              open--
+              withFrames -= frames
+            })
         )
         const sources: Array<Stream.Stream<Uint8Array>> = [
           Stream.map(yield* alarms.subscribe, (change) => message("alarm", JSON.stringify(change))),
@@ -146,7 +154,7 @@ export class LiveStream extends Effect.Service<LiveStream>()("@ircam/http/LiveSt
           keepAlive
         ]
         if (Option.isSome(options.every)) {
-          sources.unshift(frameMessages(yield* PubSub.subscribe(frames), options.every.value))
+          sources.unshift(frameMessages(yield* PubSub.subscribe(framePubSub), options.every.value))
         }
         const body = Stream.make(encoder.encode(`retry: ${reconnectMs}\n\n`)).pipe(
           // a buffer of one: what a slow client misses is dropped upstream, not queued here
