@@ -1,13 +1,7 @@
 /**
  * Notifier: delivers alarm notifications (`alarm.raised`, `alarm.cleared`) on each channel the
- * configuration turns on:
- *
- * - webhook (`WEBHOOK_URL`): the notification as a JSON POST, signed as Standard Webhooks says when
- *   `WEBHOOK_SECRET` is set (`webhook-id`, `webhook-timestamp`, `webhook-signature`); any 2xx
- *   answer within `webhookTimeout` delivers it;
- * - e-mail (`SMTP_HOST`, …): a plain-text message to `SMTP_TO` through nodemailer, upgraded with
- *   STARTTLS whenever the server offers it (TLS from the start on port 465), the certificate
- *   verified, authenticated when `SMTP_USER` is set.
+ * configuration turns on: webhook (`WEBHOOK_URL`, see WebhookSender) and e-mail (`SMTP_HOST`, …,
+ * see EmailSender, and NotificationEmail for its text).
  *
  * Durable outbox: `enqueue` only inserts one `outbox` row per channel (a short SQLite write), so
  * the monitor loop never waits for a network. A worker fiber per channel delivers the due rows,
@@ -23,20 +17,18 @@
  * The `notifier` health check is `degraded` while a channel's latest attempt failed or when a
  * delivery was given up within the last hour, and counts pending, delivered and given-up rows.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpClient } from "@effect/platform"
 import { SqlClient, type SqlError } from "@effect/sql"
-import { Clock, Context, Duration, Effect, Either, Option, Queue, Random, Redacted, Schema, type Scope } from "effect"
-import { randomBytes } from "node:crypto"
-import { createTransport } from "nodemailer"
+import { Clock, Context, Duration, Effect, Either, Option, Queue, Random, Schema } from "effect"
 import { Notification } from "./Alarm.js"
-import { AppConfig, type SmtpConfig } from "./AppConfig.js"
+import { AppConfig } from "./AppConfig.js"
+import { emailSender } from "./EmailSender.js"
 import { StorageError } from "./EventStore.js"
 import { IsoTime } from "./Frame.js"
 import * as Health from "./Health.js"
-import * as WebhookSignature from "./WebhookSignature.js"
-
-export const Channel = Schema.Literal("webhook", "email")
-export type Channel = typeof Channel.Type
+import { describe } from "./internal/describe.js"
+import { Channel, type Send } from "./NotificationChannel.js"
+import { newMessageId, webhookSender } from "./WebhookSender.js"
 
 export const DeliveryStatus = Schema.Literal("pending", "delivered", "given_up").annotations({
   description: "`pending` until delivered (`delivered`) or given up after the retry bound (`given_up`)"
@@ -96,12 +88,6 @@ export const toJson = (delivery: Delivery): DeliveryJson => ({
   nextAttemptAt: iso(delivery.nextAttemptAt)
 })
 
-/** Why one attempt on one channel failed. */
-export class DeliveryFailed extends Schema.TaggedError<DeliveryFailed>()("DeliveryFailed", {
-  channel: Channel,
-  message: Schema.String
-}) {}
-
 /** Timeouts and the retry policy; the defaults suit production, tests shorten them. */
 export class NotifierSettings extends Context.Reference<NotifierSettings>()("@ircam/core/NotifierSettings", {
   defaultValue: () => ({
@@ -133,44 +119,6 @@ export const retryDelay = (
   return Math.round(nominal / 2 + random * nominal / 2)
 }
 
-const round1 = (value: number) => Number(value.toFixed(1))
-
-/** The e-mail of a notification: subject and plain-text body, for people. */
-export const renderEmail = (notification: Notification): { readonly subject: string; readonly text: string } => {
-  const { alarm, rule } = notification.data
-  const unit = rule.metric === "rate" ? "°C/min" : "°C"
-  const where = rule.zoneName ?? (rule.zoneId === null ? "whole frame" : `zone ${rule.zoneId}`)
-  const condition = `${rule.metric} ${round1(alarm.value)} ${unit} ${rule.direction === "above" ? ">" : "<"} ${
-    round1(rule.threshold)
-  } ${unit}`
-  const raised = notification.type === "alarm.raised"
-  const severity = alarm.severity.toUpperCase()
-  const subject = raised
-    ? `[ircam] ${severity} raised: ${rule.name} — ${where} ${condition}`
-    : `[ircam] ${severity} cleared: ${rule.name} — ${where} (was ${condition})`
-  const place = rule.zoneId === null
-    ? "the whole frame"
-    : `zone ${rule.zoneName === null ? "" : `"${rule.zoneName}" `}(#${rule.zoneId})`
-  const text = [
-    raised
-      ? `The ${severity} alarm of rule "${rule.name}" was raised.`
-      : `The ${severity} alarm of rule "${rule.name}" was cleared: the value is back within the threshold.`,
-    "",
-    `Rule:          ${rule.name} (#${rule.id}): ${rule.metric} ${rule.direction} ${round1(rule.threshold)} ${unit}`,
-    `Where:         ${place}`,
-    `Value:         ${round1(alarm.value)} ${unit} when raised`,
-    `Raised at:     ${alarm.raisedAt}`,
-    `Acknowledged:  ${alarm.acknowledgedAt ?? "no"}`,
-    `Cleared at:    ${alarm.clearedAt ?? "still active"}`,
-    `Alarm:         #${alarm.id}`,
-    `Event:         ${alarm.eventId === null ? "none" : `#${alarm.eventId} (the frames around the trigger)`}`,
-    "",
-    `Sent by ircam at ${notification.timestamp}.`,
-    ""
-  ].join("\n")
-  return { subject, text }
-}
-
 interface OutboxRow {
   readonly id: number
   readonly channel: Channel
@@ -193,115 +141,6 @@ const toDelivery = ({ nextAttemptAt, payload: _, ...row }: OutboxRow): Delivery 
 const storageError = (what: string) => (error: SqlError.SqlError) =>
   new StorageError({
     message: `${what}: ${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ""}`
-  })
-
-/** The message of an error and of its causes, e.g. "fetch failed: connect ECONNREFUSED 127.0.0.1:9". */
-const describe = (cause: unknown): string => {
-  const messages: Array<string> = []
-  let current: unknown = cause
-  while (current instanceof Error && messages.length < 4) {
-    if (current.message !== "" && !messages.includes(current.message)) messages.push(current.message)
-    current = current.cause
-  }
-  return messages.length === 0 ? String(cause) : messages.join(": ")
-}
-
-/** A Standard Webhooks message id: `msg_` and 24 random base64url characters. */
-const newMessageId = Effect.sync(() => `msg_${randomBytes(18).toString("base64url")}`)
-
-type Send = (row: OutboxRow) => Effect.Effect<void, DeliveryFailed>
-
-const webhookSender = (
-  url: URL,
-  secret: Option.Option<Redacted.Redacted<string>>,
-  client: HttpClient.HttpClient,
-  timeout: Duration.Duration
-): Send =>
-(row) =>
-  Effect.gen(function*() {
-    const timestamp = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-    const request = HttpClientRequest.post(url).pipe(
-      HttpClientRequest.setHeaders({
-        ...WebhookSignature.headers({
-          id: row.messageId,
-          timestamp,
-          body: row.payload,
-          secret: Option.getOrUndefined(Option.map(secret, Redacted.value))
-        }),
-        "user-agent": "ircam"
-      }),
-      HttpClientRequest.bodyText(row.payload, "application/json")
-    )
-    const response = yield* client.execute(request)
-    // read the answer in any case: it frees the connection
-    const text = yield* Effect.orElseSucceed(response.text, () => "")
-    if (response.status < 200 || response.status >= 300) {
-      const excerpt = text.trim().slice(0, 200)
-      return yield* new DeliveryFailed({
-        channel: "webhook",
-        message: `HTTP ${response.status}${excerpt === "" ? "" : `: ${excerpt}`}`
-      })
-    }
-  }).pipe(
-    // the client's errors, without the URL: it may hold a token
-    Effect.mapError((error) =>
-      error._tag === "DeliveryFailed"
-        ? error
-        : new DeliveryFailed({ channel: "webhook", message: `${error.reason}: ${describe(error.cause)}` })
-    ),
-    Effect.timeoutFail({
-      duration: timeout,
-      onTimeout: () =>
-        new DeliveryFailed({ channel: "webhook", message: `no answer within ${Duration.format(timeout)}` })
-    })
-  )
-
-const emailSender = (
-  smtp: SmtpConfig,
-  timeout: Duration.Duration
-): Effect.Effect<Send, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const transport = createTransport({
-      host: smtp.host,
-      port: smtp.port,
-      // implicit TLS on 465; elsewhere STARTTLS whenever the server offers it (nodemailer's default)
-      secure: smtp.port === 465,
-      auth: Option.match(smtp.user, {
-        onNone: () => undefined,
-        onSome: (user) => ({ user, pass: Option.getOrUndefined(Option.map(smtp.password, Redacted.value)) })
-      }),
-      connectionTimeout: 10_000,
-      greetingTimeout: 10_000,
-      socketTimeout: 30_000
-    })
-    yield* Effect.addFinalizer(() => Effect.sync(() => transport.close()))
-    const decode = Schema.decodeUnknown(Schema.parseJson(Notification))
-    return (row: OutboxRow) =>
-      Effect.gen(function*() {
-        const notification = yield* decode(row.payload).pipe(
-          Effect.mapError((error) =>
-            new DeliveryFailed({ channel: "email", message: `unreadable notification: ${error.message}` })
-          )
-        )
-        const { subject, text } = renderEmail(notification)
-        yield* Effect.tryPromise({
-          try: () =>
-            transport.sendMail({
-              from: smtp.from,
-              to: [...smtp.to],
-              subject,
-              text,
-              messageId: `<${row.messageId}@ircam>`
-            }),
-          catch: (cause) => new DeliveryFailed({ channel: "email", message: describe(cause) })
-        })
-      }).pipe(
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new DeliveryFailed({ channel: "email", message: `not sent within ${Duration.format(timeout)}` })
-        })
-      )
   })
 
 interface ChannelState {

@@ -35,15 +35,9 @@ import { AppConfig, type AppConfigShape, type SmtpConfig } from "../src/AppConfi
 import * as Database from "../src/Database.js"
 import type { EventId } from "../src/Event.js"
 import * as Health from "../src/Health.js"
-import {
-  type Delivery,
-  DeliveryFailed,
-  Notifier,
-  NotifierSettings,
-  renderEmail,
-  retryDelay,
-  toJson
-} from "../src/Notifier.js"
+import { DeliveryFailed } from "../src/NotificationChannel.js"
+import { renderEmail } from "../src/NotificationEmail.js"
+import { type Delivery, Notifier, NotifierSettings, retryDelay, toJson } from "../src/Notifier.js"
 import * as WebhookSignature from "../src/WebhookSignature.js"
 import type { ZoneId } from "../src/Zone.js"
 

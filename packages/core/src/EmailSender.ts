@@ -1,0 +1,61 @@
+/**
+ * The e-mail channel (`SMTP_HOST`, …): a plain-text message to `SMTP_TO` through nodemailer,
+ * upgraded with STARTTLS whenever the server offers it (TLS from the start on port 465), the
+ * certificate verified, authenticated when `SMTP_USER` is set.
+ */
+import { Duration, Effect, Option, Redacted, Schema, type Scope } from "effect"
+import { createTransport } from "nodemailer"
+import { Notification } from "./Alarm.js"
+import type { SmtpConfig } from "./AppConfig.js"
+import { describe } from "./internal/describe.js"
+import { DeliveryFailed, type Message, type Send } from "./NotificationChannel.js"
+import { renderEmail } from "./NotificationEmail.js"
+
+/** A sender on one SMTP transport, closed with the scope; the Message-ID is the delivery's id. */
+export const emailSender = (
+  smtp: SmtpConfig,
+  timeout: Duration.Duration
+): Effect.Effect<Send, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const transport = createTransport({
+      host: smtp.host,
+      port: smtp.port,
+      // implicit TLS on 465; elsewhere STARTTLS whenever the server offers it (nodemailer's default)
+      secure: smtp.port === 465,
+      auth: Option.match(smtp.user, {
+        onNone: () => undefined,
+        onSome: (user) => ({ user, pass: Option.getOrUndefined(Option.map(smtp.password, Redacted.value)) })
+      }),
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000
+    })
+    yield* Effect.addFinalizer(() => Effect.sync(() => transport.close()))
+    const decode = Schema.decodeUnknown(Schema.parseJson(Notification))
+    return (message: Message) =>
+      Effect.gen(function*() {
+        const notification = yield* decode(message.payload).pipe(
+          Effect.mapError((error) =>
+            new DeliveryFailed({ channel: "email", message: `unreadable notification: ${error.message}` })
+          )
+        )
+        const { subject, text } = renderEmail(notification)
+        yield* Effect.tryPromise({
+          try: () =>
+            transport.sendMail({
+              from: smtp.from,
+              to: [...smtp.to],
+              subject,
+              text,
+              messageId: `<${message.messageId}@ircam>`
+            }),
+          catch: (cause) => new DeliveryFailed({ channel: "email", message: describe(cause) })
+        })
+      }).pipe(
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () =>
+            new DeliveryFailed({ channel: "email", message: `not sent within ${Duration.format(timeout)}` })
+        })
+      )
+  })
