@@ -9,12 +9,12 @@
  * is written by a timed call. `--json` prints one JSON object instead of text.
  */
 import { AppConfig } from "@ircam/core/AppConfig"
-import * as Database from "@ircam/core/Database"
+import { ClockWatch } from "@ircam/core/ClockWatch"
 import { EventStore } from "@ircam/core/EventStore"
 import { type Frame, PIXELS } from "@ircam/core/Frame"
 import { FrameBuffer } from "@ircam/core/FrameBuffer"
-import { Health } from "@ircam/core/Health"
 import { renderScene } from "@ircam/core/SimulatedSensor"
+import * as Storage from "@ircam/core/Storage"
 import { Effect, Layer, Logger, LogLevel, TestClock, TestContext } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -36,9 +36,11 @@ const scene: ReadonlyArray<Float32Array> = Array.from({ length: 64 }, (_, n) => 
   return temperatures
 })
 
+// the TestClock is frozen: both clocks read the same
 const frameAt = (sequence: number, capturedAt: number): Frame => ({
   temperatures: scene[sequence % scene.length]!,
   capturedAt,
+  monotonicMs: capturedAt,
   sequence,
   ambient: 25,
   vdd: 3.3
@@ -62,8 +64,7 @@ export const measure = Effect.gen(function*() {
   yield* TestClock.setTime(now)
   const context = yield* Layer.build(
     EventStore.Default.pipe(
-      Layer.provideMerge(Layer.mergeAll(Database.layer, FrameBuffer.layerTest(eventFrames))),
-      Layer.provide(Health.layer),
+      Layer.provideMerge(Layer.mergeAll(Storage.layer, FrameBuffer.Default, ClockWatch.Default)),
       Layer.provide(AppConfig.layerWith({
         databasePath: join(dir, "events.db"),
         refreshRateHz: rateHz,

@@ -10,7 +10,7 @@ import { Monitor } from "@ircam/core/Monitor"
 import { Sensor } from "@ircam/core/Sensor"
 import { renderScene } from "@ircam/core/SimulatedSensor"
 import { ZoneRepo } from "@ircam/core/ZoneRepo"
-import { Deferred, Effect, Fiber, Layer, Logger, LogLevel, Option, Stream } from "effect"
+import { Deferred, Effect, Fiber, Layer, Logger, LogLevel, Stream } from "effect"
 
 const frameCount = 20_000
 const rateHz = 16
@@ -29,6 +29,7 @@ const frames = Stream.fromEffect(Deferred.await(go)).pipe(Stream.flatMap(() =>
     Stream.map((n): Frame => ({
       temperatures: scene[n % scene.length]!,
       capturedAt: n * (1000 / rateHz),
+      monotonicMs: n * (1000 / rateHz),
       sequence: n,
       ambient: 25,
       vdd: 3.3
@@ -47,8 +48,8 @@ export const run = Effect.gen(function*() {
     yield* zones.create({ id: undefined, name: "a", color: undefined, x: 2, y: 2, width: 10, height: 8 })
     yield* zones.create({ id: undefined, name: "b", color: undefined, x: 20, y: 10, width: 12, height: 14 })
     const monitor = yield* Monitor
-    const done = yield* monitor.changes.pipe(
-      Stream.filter((s) => Option.isSome(s) && s.value.frame.sequence === frameCount - 1),
+    const done = yield* Stream.unwrapScoped(monitor.changes).pipe(
+      Stream.filter((s) => s.frame.sequence === frameCount - 1),
       Stream.runHead,
       Effect.fork
     )

@@ -26,10 +26,8 @@ const program = Effect.gen(function*() {
   const plate = yield* zones.create({ name: "hot plate", x: 24, y: 4, width: 4, height: 3 })
 
   // the zone's statistics on the first frame measured since the zone exists
-  const stats = yield* monitor.changes.pipe(
-    Stream.filterMap(
-      Option.flatMap((snapshot) => Option.fromNullable(snapshot.zones.find((z) => z.zoneId === plate.id)))
-    ),
+  const stats = yield* Stream.unwrapScoped(monitor.changes).pipe(
+    Stream.filterMap((snapshot) => Option.fromNullable(snapshot.zones.find((z) => z.zoneId === plate.id))),
     Stream.runHead,
     Effect.flatten
   )

@@ -8,17 +8,11 @@ import { FileSystem } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { AppConfig } from "@ircam/core/AppConfig"
-import * as Database from "@ircam/core/Database"
-import { Health } from "@ircam/core/Health"
-import { Clock, Console, Data, Effect, Either, Layer, Option, String as Str } from "effect"
+import { EventRepo } from "@ircam/core/EventRepo"
+import { Clock, Console, Data, Effect, Either, Option, String as Str } from "effect"
+import * as CliStorage from "./CliStorage.js"
 
 export class DbCommandError extends Data.TaggedError("DbCommandError")<{ readonly message: string }> {}
-
-/** What a db command needs: the migrated database, its configuration, a health registry (unused). */
-export const DbLive = Database.layer.pipe(
-  Layer.provideMerge(AppConfig.layer),
-  Layer.provide(Health.layer)
-)
 
 const setExitCode = (code: number) =>
   Effect.sync(() => {
@@ -76,7 +70,7 @@ const migrate = Command.make("migrate", {}, () =>
         `${databasePath}: schema version ${version}${name === null ? "" : ` (${name})`}; ` +
           `${applied?.count ?? 0} migration(s) applied now`
       )
-    }).pipe(Effect.provide(DbLive))
+    }).pipe(Effect.provide(CliStorage.layer))
   })).pipe(
     Command.withDescription(
       "Apply the pending migrations to DATABASE_PATH and print the schema version.\nExample: ircam db migrate"
@@ -118,7 +112,7 @@ const status = Command.make("status", { json }, ({ json }) =>
         ...tables.map((table) => `${`${table}:`.padEnd(16)}${counts[table]}`)
       ].join("\n")
     )
-  }).pipe(Effect.provide(DbLive))).pipe(
+  }).pipe(Effect.provide(CliStorage.layer))).pipe(
     Command.withDescription(
       "Print the path, size, schema version, journal mode and row counts of the database.\n" +
         "Example: ircam db status --json"
@@ -147,7 +141,7 @@ const integrity = Command.make("integrity", {}, () =>
     yield* Console.error(`${databasePath}: ${problems.length} integrity problem(s)`)
     for (const problem of problems) yield* Console.error(`  ${problem}`)
     yield* setExitCode(1)
-  }).pipe(Effect.provide(DbLive))).pipe(
+  }).pipe(Effect.provide(CliStorage.layer))).pipe(
     Command.withDescription(
       "Check the database (PRAGMA integrity_check and foreign_key_check); exit code 1 on a problem.\n" +
         "Example: ircam db integrity"
@@ -165,7 +159,7 @@ const vacuum = Command.make("vacuum", {}, () =>
     yield* sql`VACUUM`
     const after = yield* pageBytes
     yield* Console.log(`done: ${formatBytes(before.bytes)} -> ${formatBytes(after.bytes)}`)
-  }).pipe(Effect.provide(DbLive))).pipe(
+  }).pipe(Effect.provide(CliStorage.layer))).pipe(
     Command.withDescription(
       "Rebuild the database file (a full VACUUM) to give all free space back; it may take a while and " +
         "blocks writers meanwhile.\nExample: ircam db vacuum"
@@ -212,7 +206,7 @@ const backup = Command.make("backup", {
     }
     const { size } = yield* fs.stat(file)
     yield* Console.log(`backup written to ${file} (${formatBytes(Number(size))}); integrity ok`)
-  }).pipe(Effect.provide(DbLive))).pipe(
+  }).pipe(Effect.provide(CliStorage.layer))).pipe(
     Command.withDescription(
       "Write a consistent copy of the database (VACUUM INTO), safe while the server runs; the copy is " +
         "checked afterwards.\nExample: ircam db backup /var/backups/ircam-2026-11-24.db"
@@ -232,28 +226,21 @@ const prune = Command.make("prune", { olderThan }, ({ olderThan }) =>
       onNone: () => Effect.map(AppConfig, (config) => config.eventRetentionDays * units.d!),
       onSome: (text) => Either.mapLeft(parseDuration(text), (message) => new DbCommandError({ message }))
     })
-    const sql = yield* SqlClient.SqlClient
+    const events = yield* EventRepo
     const cutoff = (yield* Clock.currentTimeMillis) - age
-    const deleted = yield* sql<{ id: number }>`
-      DELETE FROM events WHERE status = 'complete' AND triggered_at < ${cutoff} RETURNING id`
-    // as EventStore does: give the free pages back, one per step of the pragma
-    const [free] = yield* sql<{ freelistCount: number }>`PRAGMA freelist_count`
-    for (let i = 0; i < (free?.freelistCount ?? 0); i++) yield* sql`PRAGMA incremental_vacuum`
+    const deleted = yield* events.deleteCompleteBefore(cutoff)
+    const freed = yield* events.reclaim
     yield* Console.log(
-      `deleted ${deleted.length} event(s) recorded before ${new Date(cutoff).toISOString()}; ` +
-        `${formatBytes((free?.freelistCount ?? 0) * (yield* pageSize))} freed`
+      `deleted ${deleted.length} event(s) recorded before ${new Date(cutoff).toISOString()}; ${
+        formatBytes(freed)
+      } freed`
     )
-  }).pipe(Effect.provide(DbLive))).pipe(
+  }).pipe(Effect.provide(CliStorage.layer))).pipe(
     Command.withDescription(
       "Delete the complete events older than a duration (default: EVENT_RETENTION_DAYS) with their frames, " +
         "and free the space.\nExample: ircam db prune --older-than 30d"
     )
   )
-
-const pageSize = Effect.flatMap(
-  SqlClient.SqlClient,
-  (sql) => Effect.map(sql<{ pageSize: number }>`PRAGMA page_size`, (rows) => rows[0]?.pageSize ?? 0)
-)
 
 export const command = Command.make("db").pipe(
   Command.withDescription("Maintain the database at DATABASE_PATH.\nExample: ircam db status"),

@@ -1,66 +1,28 @@
 /**
- * `ircam events …`: read the recorded events in `DATABASE_PATH`. Plain SQL reads: no event
+ * `ircam events …`: read the recorded events in `DATABASE_PATH` through EventRepo: no event
  * writer, recovery or retention runs, so it is safe while a server uses the same file. The
- * JSON and CSV shapes are the HTTP API's (the same functions format them).
+ * JSON and CSV shapes are the HTTP API's (EventExport formats both).
  */
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
-import { SqlClient } from "@effect/sql"
-import { AppConfig } from "@ircam/core/AppConfig"
-import * as Database from "@ircam/core/Database"
-import { type Event, type StoredFrame, toJson } from "@ircam/core/Event"
-import { EventNotFound, type EventRow, StorageError, toEvent } from "@ircam/core/EventStore"
-import * as FrameCodec from "@ircam/core/FrameCodec"
-import * as Health from "@ircam/core/Health"
-import { csvHeader, csvRow, frameJson } from "@ircam/http/EventHandlers"
-import { Console, Effect, Layer, Option, Schema } from "effect"
-
-/** The database at DATABASE_PATH, migrated; nothing else. */
-export const DatabaseLive = Database.layer.pipe(Layer.provide(Health.Health.layer), Layer.provide(AppConfig.layer))
+import { type Event, EventId, EventNotFound, toJson } from "@ircam/core/Event"
+import { csvHeader, csvLineEnd, csvRow, frameJson } from "@ircam/core/EventExport"
+import { EventRepo } from "@ircam/core/EventRepo"
+import { StorageError } from "@ircam/core/StorageError"
+import { Console, Effect, Option, Schema } from "effect"
+import * as CliStorage from "./CliStorage.js"
 
 /** Frames read (and formatted) per query during an export. */
 export const exportBatch = 200
 /** Exports of at least this many frames report their progress on stderr. */
 export const progressThreshold = 1000
 
-const storageError = (what: string) => (error: { readonly message: string }) =>
-  new StorageError({ message: `${what}: ${error.message}` })
-
-const listEvents = (limit: number) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<EventRow>`SELECT * FROM events ORDER BY id DESC LIMIT ${limit}`.pipe(
-      Effect.map((rows) => rows.map(toEvent)),
-      Effect.mapError(storageError("cannot list events"))
-    ))
-
-const getEvent = (id: number) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<EventRow>`SELECT * FROM events WHERE id = ${id}`.pipe(
-      Effect.mapError(storageError(`cannot read event ${id}`)),
-      Effect.flatMap((rows) =>
-        rows[0] === undefined
-          ? Effect.fail(new EventNotFound({ id, message: `no event with id ${id}` }))
-          : Effect.succeed(toEvent(rows[0]))
-      )
-    ))
-
-/** The frames of an event from `offset` on, at most `limit`, oldest first. */
-const readFrames = (id: number, offset: number, limit: number) =>
-  Effect.flatMap(
-    SqlClient.SqlClient,
-    (sql) =>
-      sql<{ capturedAt: number; sequence: number; ambient: number; temperatures: Uint8Array }>`
-      SELECT captured_at, sequence, ambient, temperatures FROM event_frames
-      WHERE event_id = ${id} ORDER BY captured_at, rowid LIMIT ${limit} OFFSET ${offset}`.pipe(
-        Effect.mapError(storageError(`cannot read event ${id}`)),
-        Effect.flatMap((rows) =>
-          Effect.try({
-            try: (): ReadonlyArray<StoredFrame> =>
-              rows.map((row) => ({ ...row, temperatures: FrameCodec.decode(row.temperatures) })),
-            catch: (cause) => new StorageError({ message: `event ${id} holds an unreadable frame: ${String(cause)}` })
-          })
-        )
-      )
+const getEvent = (id: EventId) =>
+  Effect.flatMap(EventRepo, (repo) => repo.get(id)).pipe(
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.fail(new EventNotFound({ id, message: `no event with id ${id}` })),
+      onSome: Effect.succeed
+    }))
   )
 
 const iso = (ms: number | null) => ms === null ? "-" : new Date(ms).toISOString()
@@ -92,7 +54,10 @@ const writeStdout = (text: string) =>
   })
 
 const json = Options.boolean("json").pipe(Options.withDescription("print JSON (the API's shape) instead of text"))
-const eventId = Args.integer({ name: "id" }).pipe(Args.withDescription("the event's id (see `ircam events list`)"))
+const eventId = Args.integer({ name: "id" }).pipe(
+  Args.withSchema(EventId),
+  Args.withDescription("the event's id (see `ircam events list`)")
+)
 
 const list = Command.make("list", {
   json,
@@ -103,10 +68,10 @@ const list = Command.make("list", {
   )
 }, ({ json, limit }) =>
   Effect.gen(function*() {
-    const events = yield* listEvents(limit)
+    const events = yield* Effect.flatMap(EventRepo, (repo) => repo.list({ limit }))
     if (json) return yield* Console.log(JSON.stringify(events.map(toJson)))
     yield* Console.log(events.length === 0 ? "no events" : table(events))
-  }).pipe(Effect.provide(DatabaseLive))).pipe(
+  }).pipe(Effect.provide(CliStorage.layer))).pipe(
     Command.withDescription("List the recorded events, newest first.\nExample: ircam events list --limit 10 --json")
   )
 
@@ -128,7 +93,7 @@ const show = Command.make("show", { id: eventId, json }, ({ id, json }) =>
         `peak:      ${e.peak === null ? "-" : `${e.peak.temperature}°C at x=${e.peak.x} y=${e.peak.y}`}`
       ].join("\n")
     )
-  }).pipe(Effect.provide(DatabaseLive))).pipe(
+  }).pipe(Effect.provide(CliStorage.layer))).pipe(
     Command.withDescription("Show one event.\nExample: ircam events show 12 --json")
   )
 
@@ -146,18 +111,18 @@ const exportCommand = Command.make("export", {
     const parts: Array<string> = []
     let done = 0
     for (;;) {
-      const frames = yield* readFrames(id, done, exportBatch)
+      const frames = yield* Effect.flatMap(EventRepo, (repo) => repo.frames(id, done, exportBatch))
       if (frames.length === 0) break
       parts.push(
         format === "csv"
-          ? frames.map((frame) => csvRow(frame) + "\r\n").join("")
+          ? frames.map((frame) => csvRow(frame) + csvLineEnd).join("")
           : frames.map((frame) => JSON.stringify(frameJson(frame))).join(",")
       )
       done += frames.length
       if (total >= progressThreshold) yield* Console.error(`exported ${done}/${total} frames`)
       if (frames.length < exportBatch) break
     }
-    const text = format === "csv" ? `${csvHeader}\r\n${parts.join("")}` : `[${parts.join(",")}]`
+    const text = format === "csv" ? `${csvHeader}${csvLineEnd}${parts.join("")}` : `[${parts.join(",")}]`
     if (Option.isNone(out)) return yield* writeStdout(format === "csv" ? text : text + "\n")
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -166,7 +131,7 @@ const exportCommand = Command.make("export", {
       Effect.mapError((error) => new StorageError({ message: `cannot write ${file}: ${error.message}` }))
     )
     yield* Console.log(`wrote ${done} frames of event ${id} (${format}) to ${file}`)
-  }).pipe(Effect.provide(DatabaseLive))).pipe(
+  }).pipe(Effect.provide(CliStorage.layer))).pipe(
     Command.withDescription(
       "Export an event's frames as JSON or CSV (the API's formats), to stdout or --out.\n" +
         "Example: ircam events export 12 --format csv --out event-12.csv"

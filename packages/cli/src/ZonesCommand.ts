@@ -4,24 +4,15 @@
  * A running server notices the change within a second.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { AppConfig } from "@ircam/core/AppConfig"
-import * as Database from "@ircam/core/Database"
-import * as Health from "@ircam/core/Health"
 import { Color, type Zone, ZoneName, ZoneSpec } from "@ircam/core/Zone"
 import { ZoneRepo } from "@ircam/core/ZoneRepo"
-import { Console, Effect, Layer, Option, ParseResult, Schema } from "effect"
+import { Console, Effect, Option, ParseResult, Schema } from "effect"
+import * as CliStorage from "./CliStorage.js"
 
 /** A command-line value the zone schema refuses; one line. */
 export class InvalidZoneOption extends Schema.TaggedError<InvalidZoneOption>()("InvalidZoneOption", {
   message: Schema.String
 }) {}
-
-/** The database at DATABASE_PATH, migrated, and the repository over it. */
-export const ZoneRepoLive = ZoneRepo.Default.pipe(
-  Layer.provide(Database.layer),
-  Layer.provide(Health.Health.layer),
-  Layer.provide(AppConfig.layer)
-)
 
 const firstIssue = (error: ParseResult.ParseError) => {
   const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
@@ -81,7 +72,7 @@ const list = Command.make("list", { json }, ({ json }) =>
     const zones = yield* (yield* ZoneRepo).list
     if (json) return yield* Console.log(JSON.stringify(zones.map(zoneJson)))
     yield* Console.log(zones.length === 0 ? "no zones" : table(zones))
-  }).pipe(Effect.provide(ZoneRepoLive))).pipe(
+  }).pipe(Effect.provide(CliStorage.layer))).pipe(
     Command.withDescription("List the zones as a table, or as JSON with --json.\nExample: ircam zones list --json")
   )
 
@@ -99,7 +90,7 @@ const add = Command.make("add", {
     const zoneColor = yield* decodeOptional(Color, "color", options.color)
     const zone = yield* (yield* ZoneRepo).create({ ...spec, name: zoneName, color: zoneColor })
     yield* Console.log(`added ${describeZone(zone)}`)
-  }).pipe(Effect.provide(ZoneRepoLive))).pipe(
+  }).pipe(Effect.provide(CliStorage.layer))).pipe(
     Command.withDescription(
       "Add a zone (at most MAX_ZONES; the rectangle must lie inside the 32×24 frame).\n" +
         "Example: ircam zones add --x 4 --y 2 --width 8 --height 6 --name oven --color '#ff0000'"
@@ -128,7 +119,7 @@ const update = Command.make("update", {
     const zoneColor = yield* decodeOptional(Color, "color", options.color)
     const zone = yield* repo.update(options.id, { ...spec, name: zoneName, color: zoneColor })
     yield* Console.log(`updated ${describeZone(zone)}`)
-  }).pipe(Effect.provide(ZoneRepoLive))).pipe(
+  }).pipe(Effect.provide(CliStorage.layer))).pipe(
     Command.withDescription(
       "Change a zone; what is not given stays as it is.\nExample: ircam zones update 3 --x 10 --name press"
     )
@@ -138,7 +129,7 @@ const remove = Command.make("remove", { id }, ({ id }) =>
   Effect.gen(function*() {
     yield* (yield* ZoneRepo).remove(id)
     yield* Console.log(`removed zone ${id}`)
-  }).pipe(Effect.provide(ZoneRepoLive))).pipe(
+  }).pipe(Effect.provide(CliStorage.layer))).pipe(
     Command.withDescription("Delete a zone (and its alarm rules).\nExample: ircam zones remove 3")
   )
 

@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { run } from "../src/Cli.js"
-import { DbLive, parseDuration } from "../src/DbCommand.js"
+import * as CliStorage from "../src/CliStorage.js"
+import { parseDuration } from "../src/DbCommand.js"
 import { runToExit } from "./support/runIrcam.js"
 
 const captureLogs = () => {
@@ -55,7 +56,10 @@ describe("ircam db", () => {
           yield* sql`INSERT INTO event_frames (event_id, captured_at, sequence, ambient, temperatures)
             VALUES (${id}, ${at}, 1, 20, ${new Uint8Array(4096)})`
         }
-      }).pipe(Effect.provide(DbLive), Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+      }).pipe(
+        Effect.provide(CliStorage.layer),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+      )
 
       lines.length = 0
       assert.isTrue(Exit.isSuccess(yield* ircam(["db", "status", "--json"], env)))
@@ -107,7 +111,10 @@ describe("ircam db", () => {
         yield* sql`PRAGMA foreign_keys = OFF`
         yield* sql`INSERT INTO event_frames (event_id, captured_at, sequence, ambient, temperatures)
           VALUES (99, 0, 1, 20, ${new Uint8Array(4)})`
-      }).pipe(Effect.provide(DbLive), Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+      }).pipe(
+        Effect.provide(CliStorage.layer),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+      )
       lines.length = 0
       yield* ircam(["db", "integrity"], env)
       assert.strictEqual(process.exitCode, 1)

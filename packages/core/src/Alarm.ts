@@ -5,6 +5,7 @@
 import { Schema } from "effect"
 import { EventId } from "./Event.js"
 import { IsoTime } from "./Frame.js"
+import { iso, isoOrNull } from "./Time.js"
 import { ZoneId } from "./Zone.js"
 
 export const RuleId = Schema.Int.pipe(
@@ -73,6 +74,21 @@ export class Rule extends Schema.Class<Rule>("AlarmRule")({
   enabled: Schema.Boolean
 }) {}
 
+/** An alarm as stored; times are epoch-ms wall-clock labels. */
+export interface Alarm {
+  readonly id: AlarmId
+  readonly ruleId: RuleId
+  readonly zoneId: ZoneId | null
+  readonly severity: Severity
+  readonly state: AlarmState
+  /** the value that raised it */
+  readonly value: number
+  readonly raisedAt: number
+  readonly acknowledgedAt: number | null
+  readonly clearedAt: number | null
+  readonly eventId: EventId | null
+}
+
 /** An alarm as the API serves it. */
 export const AlarmJson = Schema.Struct({
   id: AlarmId,
@@ -88,12 +104,29 @@ export const AlarmJson = Schema.Struct({
 }).annotations({ identifier: "Alarm" })
 export type AlarmJson = typeof AlarmJson.Type
 
+export const toJson = (alarm: Alarm): AlarmJson => ({
+  ...alarm,
+  raisedAt: iso(alarm.raisedAt),
+  acknowledgedAt: isoOrNull(alarm.acknowledgedAt),
+  clearedAt: isoOrNull(alarm.clearedAt)
+})
+
 /** What a transition of a rule's state machine was. */
 export const Transition = Schema.Literal("pending", "ok", "raised", "acknowledged", "cleared").annotations({
   description: "`pending`: the condition holds, waiting for the delay; `ok`: it stopped before the delay; " +
     "`raised`: the alarm is active; `acknowledged`; `cleared`: past the hysteresis, the alarm ended"
 })
 export type Transition = typeof Transition.Type
+
+/** One transition of a rule, as stored (`at` is an epoch-ms label). */
+export interface HistoryEntry {
+  readonly id: number
+  readonly ruleId: RuleId
+  readonly alarmId: AlarmId | null
+  readonly transition: Transition
+  readonly value: number | null
+  readonly at: number
+}
 
 export const HistoryEntryJson = Schema.Struct({
   id: Schema.Int,
@@ -104,6 +137,8 @@ export const HistoryEntryJson = Schema.Struct({
   at: IsoTime
 }).annotations({ identifier: "AlarmHistoryEntry" })
 export type HistoryEntryJson = typeof HistoryEntryJson.Type
+
+export const historyEntryJson = (entry: HistoryEntry): HistoryEntryJson => ({ ...entry, at: iso(entry.at) })
 
 /**
  * What the notifier delivers when an alarm is raised or cleared. The envelope follows the
@@ -127,3 +162,28 @@ export const Notification = Schema.Struct({
   })
 }).annotations({ identifier: "AlarmNotification" })
 export type Notification = typeof Notification.Type
+
+/** The notification of an alarm's `type` transition at `at` (epoch ms), with its rule and its zone's name. */
+export const notificationOf = (
+  type: Notification["type"],
+  rule: Rule,
+  alarm: Alarm,
+  zoneName: string | null,
+  at: number
+): Notification => ({
+  type,
+  timestamp: iso(at),
+  data: {
+    alarm: toJson(alarm),
+    rule: {
+      id: rule.id,
+      name: rule.name,
+      zoneId: rule.zoneId,
+      zoneName,
+      metric: rule.metric,
+      direction: rule.direction,
+      threshold: rule.threshold,
+      severity: rule.severity
+    }
+  }
+})

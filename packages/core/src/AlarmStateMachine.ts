@@ -40,7 +40,7 @@ export const holds = (rule: RuleLimits, value: number): boolean =>
 export const isClear = (rule: RuleLimits, value: number): boolean =>
   rule.direction === "above" ? value < rule.threshold - rule.hysteresis : value > rule.threshold + rule.hysteresis
 
-/** The next phase for `value` measured at `now` (epoch ms). */
+/** The next phase for `value` measured at `now`: monotonic ms, so that no step of the wall clock moves a delay. */
 export const step = (rule: RuleLimits, phase: Phase, value: number, now: number): Step => {
   switch (phase._tag) {
     case "Ok":

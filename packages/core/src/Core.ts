@@ -1,29 +1,60 @@
 /**
- * Core: every core service composed into one layer, for the server, the CLI and programs
- * that embed ircam. Bring a `Sensor` and an `AppConfig`.
+ * Core: every core service composed into one layer, for the server, the CLI and programs that
+ * embed ircam. Bring a `Sensor` and an `AppConfig`.
+ *
+ *   AppConfig ─► Database (SqlClient) ─► ZoneRepo, EventRepo, AlarmRepo, OutboxRepo
+ *   Sensor, FrameBuffer, ZoneRepo ─► Monitor ─► AlarmEngine ◄─ EventStore, Notifier
+ *   NotificationChannels (webhook, e-mail, from AppConfig) ─► Notifier
+ *   every service's check ─► Health
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Layer } from "effect"
+import { type SqlClient } from "@effect/sql"
+import { Array as Arr, Effect, Layer } from "effect"
 import { AlarmEngine } from "./AlarmEngine.js"
+import type { AppConfig } from "./AppConfig.js"
+import { ClockWatch } from "./ClockWatch.js"
 import * as Database from "./Database.js"
+import * as EmailSender from "./EmailSender.js"
 import { EventStore } from "./EventStore.js"
 import { FrameBuffer } from "./FrameBuffer.js"
 import { Health } from "./Health.js"
 import { Monitor } from "./Monitor.js"
+import { NotificationChannels } from "./NotificationChannel.js"
 import { Notifier } from "./Notifier.js"
-import { ZoneRepo } from "./ZoneRepo.js"
+import * as Storage from "./Storage.js"
+import * as WebhookSender from "./WebhookSender.js"
 
-const Storage = ZoneRepo.Default.pipe(Layer.provideMerge(Database.layer))
+/** The notification channels the configuration turns on; webhooks go out through undici, Node's own client. */
+export const channels = Layer.scoped(
+  NotificationChannels,
+  Effect.map(Effect.all([WebhookSender.fromConfig, EmailSender.fromConfig]), Arr.getSomes)
+).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
-// webhooks go out through undici, Node's own HTTP client
-const NotifierLive = Notifier.Default.pipe(Layer.provide(NodeHttpClient.layerUndici))
-
-const Services = Layer.mergeAll(Monitor.Default, EventStore.Default, NotifierLive).pipe(
-  Layer.provideMerge(Layer.merge(Storage, FrameBuffer.layer))
+const services = AlarmEngine.Default.pipe(
+  Layer.provideMerge(Layer.mergeAll(Monitor.Default, EventStore.Default, Notifier.Default)),
+  Layer.provideMerge(Layer.mergeAll(Storage.layer, FrameBuffer.Default, ClockWatch.Default, channels))
 )
 
-/** Health, Database (SqlClient), ZoneRepo, FrameBuffer, EventStore, Notifier, AlarmEngine and the running Monitor. */
-export const layer = AlarmEngine.Default.pipe(
-  Layer.provideMerge(Services),
-  Layer.provideMerge(Health.layer)
+/** Every service's check in the Health registry, under the names `/api/v1/health` shows. */
+const checks = Layer.effectDiscard(Effect.gen(function*() {
+  const health = yield* Health
+  const database = yield* Effect.context<SqlClient.SqlClient | AppConfig>()
+  const monitor = yield* Monitor
+  yield* health.register("sensor", monitor.sensorHealth)
+  yield* health.register("database", Effect.provide(Database.health, database))
+  yield* health.register("buffer", (yield* FrameBuffer).health)
+  yield* health.register("monitor", monitor.health)
+  yield* health.register("events", (yield* EventStore).health)
+  yield* health.register("alarms", (yield* AlarmEngine).health)
+  yield* health.register("notifier", (yield* Notifier).health)
+  yield* health.register("clock", (yield* ClockWatch).health)
+}))
+
+/**
+ * Health, Database (SqlClient), the repositories, FrameBuffer, ClockWatch, Monitor, EventStore,
+ * Notifier and AlarmEngine, running, with their checks registered.
+ */
+export const layer = checks.pipe(
+  Layer.provideMerge(services),
+  Layer.provideMerge(Health.Default)
 )

@@ -9,8 +9,9 @@ import { SqlClient, type SqlError } from "@effect/sql"
 import { SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
 import { Context, Effect, Layer, Schema, String as Str } from "effect"
 import { AppConfig } from "./AppConfig.js"
-import * as Health from "./Health.js"
+import type * as Health from "./Health.js"
 import { migrations } from "./Migrations.js"
+import { storageError } from "./StorageError.js"
 
 export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
   path: Schema.String,
@@ -70,12 +71,12 @@ const ClientLive = Layer.scopedContext(open).pipe(Layer.provide(Reactivity.layer
 
 const MigratorLive = SqliteMigrator.layer({ loader: SqliteMigrator.fromRecord(migrations) })
 
-const healthCheck = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const { databasePath } = yield* AppConfig
-  const register = Health.register(
-    "database",
-    Effect.gen(function*() {
+/** The `database` check: the journal mode and schema version, or `down` when it cannot be read. */
+export const health: Effect.Effect<Health.CheckResult, never, SqlClient.SqlClient | AppConfig> = Effect.gen(
+  function*() {
+    const sql = yield* SqlClient.SqlClient
+    const { databasePath } = yield* AppConfig
+    return yield* Effect.gen(function*() {
       const [mode] = yield* sql<{ journalMode: string }>`PRAGMA journal_mode`
       const [version] = yield* sql<{ id: number | null }>`SELECT max(migration_id) AS id FROM effect_sql_migrations`
       return {
@@ -84,26 +85,26 @@ const healthCheck = Effect.gen(function*() {
       }
     }).pipe(
       Effect.catchAll((error) =>
-        Effect.succeed({ status: "down" as const, message: error.message, details: { path: databasePath } })
+        Effect.succeed({
+          status: "down" as const,
+          // the driver's reason, not only @effect/sql's "Failed to execute statement"
+          message: storageError("cannot read the database")(error).message,
+          details: { path: databasePath }
+        })
       )
     )
-  )
-  yield* register
-})
+  }
+)
 
 /**
  * `SqlClient` (and `SqliteClient`) on the file at `DATABASE_PATH` (its directory created if missing),
- * migrated, with a `database` health check.
+ * migrated.
  */
 export const layer: Layer.Layer<
   SqlClient.SqlClient | SqliteClient.SqliteClient,
   DatabaseError | SqliteMigrator.MigrationError | SqlError.SqlError,
-  AppConfig | Health.Health
-> = Layer.effectDiscard(healthCheck).pipe(
-  Layer.provideMerge(MigratorLive),
+  AppConfig
+> = MigratorLive.pipe(
   Layer.provideMerge(ClientLive),
   Layer.provide(NodeContext.layer)
 )
-
-/** An in-memory database, migrated: the test layer. */
-export const layerMemory = layer.pipe(Layer.provide(AppConfig.layerWith({ databasePath: memory })))

@@ -6,10 +6,11 @@
 import { Duration, Effect, Option, Redacted, Schema, type Scope } from "effect"
 import { createTransport } from "nodemailer"
 import { Notification } from "./Alarm.js"
-import type { SmtpConfig } from "./AppConfig.js"
+import { AppConfig, type SmtpConfig } from "./AppConfig.js"
 import { describe } from "./internal/describe.js"
-import { DeliveryFailed, type Message, type Send } from "./NotificationChannel.js"
+import { DeliveryFailed, type Message, type Send, type Sender } from "./NotificationChannel.js"
 import { renderEmail } from "./NotificationEmail.js"
+import { NotifierSettings } from "./NotifierSettings.js"
 
 /** A sender on one SMTP transport, closed with the scope; the Message-ID is the delivery's id. */
 export const emailSender = (
@@ -59,3 +60,18 @@ export const emailSender = (
         })
       )
   })
+
+/** The e-mail channel when `SMTP_HOST` is set; its transport is closed with the scope. */
+export const fromConfig: Effect.Effect<Option.Option<Sender>, never, AppConfig | Scope.Scope> = Effect.gen(
+  function*() {
+    const { smtp } = yield* AppConfig
+    if (Option.isNone(smtp)) return Option.none()
+    const { emailTimeout } = yield* NotifierSettings
+    const { host, port, to } = smtp.value
+    return Option.some({
+      channel: "email",
+      label: `e-mail via ${host}:${port} to ${to.join(", ")}`,
+      send: yield* emailSender(smtp.value, emailTimeout)
+    })
+  }
+)

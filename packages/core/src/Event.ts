@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 import { IsoTime } from "./Frame.js"
+import { iso, isoOrNull } from "./Time.js"
 import { ZoneId } from "./Zone.js"
 
 export const EventId = Schema.Int.pipe(
@@ -12,6 +13,11 @@ export const EventId = Schema.Int.pipe(
   Schema.annotations({ description: "event id, a positive integer" })
 )
 export type EventId = typeof EventId.Type
+
+export class EventNotFound extends Schema.TaggedError<EventNotFound>()("EventNotFound", {
+  id: Schema.Number,
+  message: Schema.String
+}) {}
 
 export const EventKind = Schema.Literal("manual", "alarm")
 export type EventKind = typeof EventKind.Type
@@ -47,12 +53,11 @@ export interface Event {
   readonly peak: Peak | null
 }
 
-/** What makes an event. */
+/** What makes an event (an alarm names itself on the event with `EventStore.linkAlarm` once it is stored). */
 export interface Trigger {
   readonly kind: EventKind
   readonly label?: string | undefined
   readonly zoneId?: ZoneId | undefined
-  readonly alarmId?: number | undefined
 }
 
 /** A stored frame, as `EventStore.frames` gives it back. */
@@ -102,16 +107,14 @@ export const EventJson = Schema.Struct({
 }).annotations({ identifier: "Event" })
 export type EventJson = typeof EventJson.Type
 
-const iso = (ms: number | null) => ms === null ? null : new Date(ms).toISOString()
-
 export const toJson = (event: Event): EventJson => ({
   id: event.id,
   kind: event.kind,
   label: event.label,
   status: event.status,
-  triggeredAt: iso(event.triggeredAt)!,
-  startedAt: iso(event.startedAt),
-  endedAt: iso(event.endedAt),
+  triggeredAt: iso(event.triggeredAt),
+  startedAt: isoOrNull(event.startedAt),
+  endedAt: isoOrNull(event.endedAt),
   frameCount: event.frameCount,
   zoneId: event.zoneId,
   alarmId: event.alarmId,

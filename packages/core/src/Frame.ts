@@ -2,6 +2,7 @@
  * A thermal frame: 768 temperatures of the 32×24 sensor, row-major, row 0 at the top.
  */
 import { Schema } from "effect"
+import { iso } from "./Time.js"
 
 export const WIDTH = 32
 export const HEIGHT = 24
@@ -10,8 +11,10 @@ export const PIXELS = WIDTH * HEIGHT
 export interface Frame {
   /** °C, row-major, `PIXELS` entries */
   readonly temperatures: Float32Array
-  /** epoch milliseconds at which the frame was read */
+  /** epoch milliseconds at which the frame was read (wall clock): a label, never a duration */
   readonly capturedAt: number
+  /** the monotonic clock at the same moment (`Time.monotonicMs`): what windows and ages are measured on */
+  readonly monotonicMs: number
   /** increases by one per frame from one sensor session */
   readonly sequence: number
   /** sensor die temperature (Ta), °C */
@@ -66,17 +69,15 @@ export const FrameJson = Schema.Struct({
 }).annotations({ identifier: "Frame" })
 export type FrameJson = typeof FrameJson.Type
 
-export const toJson = (frame: Frame): FrameJson => {
-  const { max, mean, min } = summarize(frame.temperatures)
-  return {
-    temperatures: Array.from(frame.temperatures, round2),
-    width: WIDTH,
-    height: HEIGHT,
-    min: round2(min),
-    max: round2(max),
-    mean: round2(mean),
-    ambient: round2(frame.ambient),
-    capturedAt: new Date(frame.capturedAt).toISOString(),
-    sequence: frame.sequence
-  }
-}
+/** The JSON form of `frame`, whose `summary` the monitor computed once. */
+export const toJson = (frame: Frame, { max, mean, min }: Summary): FrameJson => ({
+  temperatures: Array.from(frame.temperatures, round2),
+  width: WIDTH,
+  height: HEIGHT,
+  min: round2(min),
+  max: round2(max),
+  mean: round2(mean),
+  ambient: round2(frame.ambient),
+  capturedAt: iso(frame.capturedAt),
+  sequence: frame.sequence
+})

@@ -2,22 +2,22 @@
  * FrameBuffer: a bounded ring of the latest frames (`FRAME_BUFFER_SECONDS` × refresh rate).
  * Pushing is O(1) and allocates nothing; the oldest frame is overwritten when full.
  */
-import { Context, Effect, Layer, Option } from "effect"
+import { Effect, Option } from "effect"
 import { AppConfig } from "./AppConfig.js"
 import type { Frame } from "./Frame.js"
-import * as Health from "./Health.js"
+import type { CheckResult } from "./Health.js"
 
-export interface FrameBufferShape {
+export interface Ring {
   readonly capacity: number
   readonly push: (frame: Frame) => Effect.Effect<void>
   readonly latest: Effect.Effect<Option.Option<Frame>>
-  /** the frames captured at or after `since` (epoch ms), oldest first */
+  /** the frames captured at or after `since` on the monotonic clock (`Frame.monotonicMs`), oldest first */
   readonly snapshot: (since: number) => Effect.Effect<ReadonlyArray<Frame>>
   readonly size: Effect.Effect<number>
 }
 
 /** A ring of `capacity` frames. Operations are synchronous, so concurrent fibers always see a whole ring. */
-export const make = (capacity: number): FrameBufferShape => {
+export const make = (capacity: number): Ring => {
   if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer`)
   const slots = new Array<Frame | undefined>(capacity).fill(undefined)
   let next = 0 // slot the next push writes
@@ -36,7 +36,7 @@ export const make = (capacity: number): FrameBufferShape => {
     snapshot: (since) =>
       Effect.sync(() => {
         let n = 0
-        while (n < count && at(n).capturedAt >= since) n++
+        while (n < count && at(n).monotonicMs >= since) n++
         const frames = new Array<Frame>(n)
         for (let i = 0; i < n; i++) frames[i] = at(n - 1 - i)
         return frames
@@ -45,27 +45,18 @@ export const make = (capacity: number): FrameBufferShape => {
   }
 }
 
-export class FrameBuffer extends Context.Tag("@ircam/core/FrameBuffer")<FrameBuffer, FrameBufferShape>() {
-  /** Sized from `FRAME_BUFFER_SECONDS` × `REFRESH_RATE_HZ`, with a `buffer` health check. */
-  static readonly layer: Layer.Layer<FrameBuffer, never, AppConfig | Health.Health> = Layer.effect(
-    FrameBuffer,
-    Effect.gen(function*() {
-      const config = yield* AppConfig
-      const buffer = make(Math.max(1, Math.ceil(config.frameBufferSeconds * config.refreshRateHz)))
-      yield* Health.register(
-        "buffer",
-        Effect.gen(function*() {
-          const size = yield* buffer.size
-          const frames = yield* buffer.snapshot(0)
-          const span = frames.length > 1 ? (frames[frames.length - 1]!.capturedAt - frames[0]!.capturedAt) / 1000 : 0
-          return { status: "ok", details: { frames: size, capacity: buffer.capacity, seconds: span } }
-        })
-      )
-      return buffer
-    })
-  )
-
-  /** A buffer of `capacity` frames and nothing else: the test layer. */
-  static readonly layerTest = (capacity: number): Layer.Layer<FrameBuffer> =>
-    Layer.sync(FrameBuffer, () => make(capacity))
-}
+export class FrameBuffer extends Effect.Service<FrameBuffer>()("@ircam/core/FrameBuffer", {
+  /** Sized from `FRAME_BUFFER_SECONDS` × `REFRESH_RATE_HZ`. */
+  effect: Effect.map(AppConfig, (config) => {
+    const ring = make(Math.max(1, Math.ceil(config.frameBufferSeconds * config.refreshRateHz)))
+    const health: Effect.Effect<CheckResult> = Effect.map(ring.snapshot(-Infinity), (frames) => ({
+      status: "ok",
+      details: {
+        frames: frames.length,
+        capacity: ring.capacity,
+        seconds: frames.length > 1 ? (frames[frames.length - 1]!.monotonicMs - frames[0]!.monotonicMs) / 1000 : 0
+      }
+    }))
+    return { ...ring, health }
+  })
+}) {}

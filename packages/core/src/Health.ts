@@ -1,7 +1,10 @@
 /**
- * Health: each subsystem registers a check; a report runs them all and folds their statuses.
+ * Health: a registry of checks, one per subsystem; a report runs them all and folds their
+ * statuses. Services expose their check (`health`); the composition that builds them (Core,
+ * the HTTP server) registers it, so no service needs Health to be built.
  */
-import { Clock, Context, Duration, Effect, Layer, Ref, Schema } from "effect"
+import { Clock, Duration, Effect, Ref, Schema } from "effect"
+import { iso, monotonicMs } from "./Time.js"
 
 export const Status = Schema.Literal("ok", "degraded", "down")
 export type Status = typeof Status.Type
@@ -33,15 +36,9 @@ export const worst = (statuses: Iterable<Status>): Status => {
 /** A check that does not answer within this time counts as down. */
 export const checkTimeout = Duration.seconds(2)
 
-export interface HealthShape {
-  /** Adds (or replaces) the check called `name`. */
-  readonly register: (name: string, check: Effect.Effect<CheckResult>) => Effect.Effect<void>
-  readonly report: Effect.Effect<Report>
-}
-
-export class Health extends Context.Tag("@ircam/core/Health")<Health, HealthShape>() {
-  static readonly make: Effect.Effect<HealthShape> = Effect.gen(function*() {
-    const startedAt = yield* Clock.currentTimeMillis
+export class Health extends Effect.Service<Health>()("@ircam/core/Health", {
+  effect: Effect.gen(function*() {
+    const startedAt = yield* monotonicMs
     const checks = yield* Ref.make(new Map<string, Effect.Effect<CheckResult>>())
 
     const run = (check: Effect.Effect<CheckResult>): Effect.Effect<CheckResult> =>
@@ -57,7 +54,9 @@ export class Health extends Context.Tag("@ircam/core/Health")<Health, HealthShap
       )
 
     return {
-      register: (name, check) => Ref.update(checks, (map) => new Map(map).set(name, check)),
+      /** Adds (or replaces) the check called `name`. */
+      register: (name: string, check: Effect.Effect<CheckResult>) =>
+        Ref.update(checks, (map) => new Map(map).set(name, check)),
       report: Effect.gen(function*() {
         const registered = yield* Ref.get(checks)
         const results = yield* Effect.forEach(
@@ -67,19 +66,16 @@ export class Health extends Context.Tag("@ircam/core/Health")<Health, HealthShap
             concurrency: "unbounded"
           }
         )
-        const now = yield* Clock.currentTimeMillis
         return {
           status: worst(results.map(([, r]) => r.status)),
-          checkedAt: new Date(now).toISOString(),
-          uptimeSeconds: Math.round((now - startedAt) / 1000),
+          checkedAt: iso(yield* Clock.currentTimeMillis),
+          uptimeSeconds: Math.round(((yield* monotonicMs) - startedAt) / 1000),
           checks: Object.fromEntries(results)
         }
       })
-    }
+    } as const
   })
-
-  static readonly layer: Layer.Layer<Health> = Layer.effect(Health, Health.make)
-}
+}) {}
 
 /** Registers `check` under `name` with the `Health` service in context. */
 export const register = (name: string, check: Effect.Effect<CheckResult>): Effect.Effect<void, never, Health> =>

@@ -107,5 +107,36 @@ export const migrations = {
         delivered_at INTEGER
       )`
     yield* sql`CREATE INDEX outbox_due ON outbox (status, next_attempt_at)`
+  }),
+  // Frames are read in the order they were stored, which is the order they were captured: their
+  // wall-clock captured_at goes backwards when the clock is stepped back. An index on event_id alone
+  // keeps each event's entries in rowid order.
+  "0004_event_frames_in_order": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE INDEX event_frames_in_order ON event_frames (event_id)`
+    yield* sql`DROP INDEX event_frames_by_event`
+  }),
+  // Channels are named by the module that sends on them (Core composes them); the table no longer
+  // lists them. SQLite cannot drop a CHECK constraint: the table is made again.
+  "0005_outbox_any_channel": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`
+      CREATE TABLE outbox_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'given_up')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER
+      )`
+    yield* sql`INSERT INTO outbox_new SELECT id, channel, message_id, payload, status, attempts, next_attempt_at,
+      last_error, created_at, delivered_at FROM outbox`
+    yield* sql`DROP TABLE outbox`
+    yield* sql`ALTER TABLE outbox_new RENAME TO outbox`
+    yield* sql`CREATE INDEX outbox_pending ON outbox (status, channel)`
   })
 }

@@ -1,17 +1,19 @@
 /**
  * Monitor: the loop at the heart of ircam, run as a scoped fiber.
  *
- *   Sensor.frames ─► FrameBuffer.push ─► zone statistics ─► latest snapshot (SubscriptionRef)
+ *   Sensor.frames ─► FrameBuffer.push ─► frame and zone statistics ─► latest snapshot ─► changes
  *
  * The loop never ends on its own: a failing sensor stream is retried with a capped,
  * jittered exponential backoff that resets once frames flow again, and every failure is
  * logged, counted and shown in the `sensor` health check.
  */
-import { Cause, Clock, Duration, Effect, Option, Schedule, Stream, SubscriptionRef } from "effect"
-import type { Frame } from "./Frame.js"
+import { Cause, Clock, Duration, Effect, Option, Schedule, Stream } from "effect"
+import * as ChangeFeed from "./ChangeFeed.js"
+import { type Frame, summarize, type Summary } from "./Frame.js"
 import { FrameBuffer } from "./FrameBuffer.js"
-import * as Health from "./Health.js"
+import type { CheckResult, Status } from "./Health.js"
 import { Sensor, type SensorError } from "./Sensor.js"
+import { iso, monotonicMs } from "./Time.js"
 import { type Stats, stats, type ZoneId } from "./Zone.js"
 import { ZoneRepo } from "./ZoneRepo.js"
 
@@ -19,9 +21,10 @@ export interface ZoneStats extends Stats {
   readonly zoneId: ZoneId
 }
 
-/** The latest frame and the statistics of every zone on it. */
+/** A frame with the statistics of the whole frame and of every zone on it, computed once. */
 export interface Snapshot {
   readonly frame: Frame
+  readonly summary: Summary
   readonly zones: ReadonlyArray<ZoneStats>
 }
 
@@ -43,13 +46,16 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
     const sensor = yield* Sensor
     const buffer = yield* FrameBuffer
     const zones = yield* ZoneRepo
-    const latest = yield* SubscriptionRef.make(Option.none<Snapshot>())
-    const startedAt = yield* Clock.currentTimeMillis
+    // each snapshot with its number, so a subscriber can tell which ones it has had
+    const feed = yield* ChangeFeed.make<readonly [number, Snapshot]>(16)
+    let latest: Snapshot | undefined
+    let published = 0
+    const startedAt = yield* monotonicMs
 
     let framesProcessed = 0
     let sensorErrors = 0
     let lastError: { readonly at: number; readonly message: string } | undefined
-    // capture times of the last frames, for the achieved frame rate
+    // monotonic capture times of the last frames, for the achieved frame rate
     const recent = new Float64Array(rateWindow)
 
     const process = (frame: Frame) =>
@@ -57,9 +63,10 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
         yield* buffer.push(frame)
         const list = yield* zones.list
         const zoneStats = list.map((zone): ZoneStats => ({ zoneId: zone.id, ...stats(frame, zone) }))
-        recent[framesProcessed % rateWindow] = frame.capturedAt
+        recent[framesProcessed % rateWindow] = frame.monotonicMs
         framesProcessed++
-        yield* SubscriptionRef.set(latest, Option.some({ frame, zones: zoneStats }))
+        latest = { frame, summary: summarize(frame.temperatures), zones: zoneStats }
+        yield* feed.publish([++published, latest])
       })
 
     const onSensorError = (error: SensorError) =>
@@ -97,73 +104,81 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
       return newest > oldest ? Math.round((n - 1) * 10000 / (newest - oldest)) / 10 : null
     }
 
-    yield* Health.register(
-      "sensor",
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const snapshot = yield* SubscriptionRef.get(latest)
-        const lastFrameAt = Option.match(snapshot, { onNone: () => startedAt, onSome: (s) => s.frame.capturedAt })
-        const age = now - lastFrameAt
-        const status: Health.Status = age > limit(deadAfter, period)
-          ? "down"
-          : age > limit(staleAfter, period)
-          ? "degraded"
-          : "ok"
-        const { info } = sensor
-        const driver = sensor.diagnostics === undefined ? undefined : yield* sensor.diagnostics
-        const driverError = driver?.lastError == null ? "" : `; the driver last reported: ${driver.lastError.message}`
-        return {
-          status,
-          ...(status === "ok" ? {} : {
-            message: (Option.isNone(snapshot)
-              ? `no frame from the sensor in ${Math.round(age / 1000)} s`
-              : `last frame ${Math.round(age / 1000)} s ago`) + driverError
-          }),
-          details: {
-            kind: info.kind,
-            model: info.model,
-            serial: info.serial,
-            refreshRateHz: info.refreshRateHz,
-            ...(info.note === undefined ? {} : { note: info.note }),
-            lastFrameAgeMs: Option.isSome(snapshot) ? age : null,
-            frameRate: achievedRate(),
-            errors: sensorErrors,
-            lastError: lastError === undefined
-              ? null
-              : { at: new Date(lastError.at).toISOString(), message: lastError.message },
-            ...(driver === undefined ? {} : {
-              driver: {
-                ...driver.counters,
-                lastError: driver.lastError === null
-                  ? null
-                  : { at: new Date(driver.lastError.at).toISOString(), message: driver.lastError.message }
-              }
-            })
-          }
+    const sensorHealth: Effect.Effect<CheckResult> = Effect.gen(function*() {
+      const now = yield* monotonicMs
+      const age = now - (latest === undefined ? startedAt : latest.frame.monotonicMs)
+      const status: Status = age > limit(deadAfter, period)
+        ? "down"
+        : age > limit(staleAfter, period)
+        ? "degraded"
+        : "ok"
+      const { info } = sensor
+      const driver = sensor.diagnostics === undefined ? undefined : yield* sensor.diagnostics
+      const driverError = driver?.lastError == null ? "" : `; the driver last reported: ${driver.lastError.message}`
+      return {
+        status,
+        ...(status === "ok" ? {} : {
+          message: (latest === undefined
+            ? `no frame from the sensor in ${Math.round(age / 1000)} s`
+            : `last frame ${Math.round(age / 1000)} s ago`) + driverError
+        }),
+        details: {
+          kind: info.kind,
+          model: info.model,
+          serial: info.serial,
+          refreshRateHz: info.refreshRateHz,
+          ...(info.note === undefined ? {} : { note: info.note }),
+          lastFrameAgeMs: latest === undefined ? null : Math.round(age),
+          frameRate: achievedRate(),
+          errors: sensorErrors,
+          lastError: lastError === undefined ? null : { at: iso(lastError.at), message: lastError.message },
+          ...(driver === undefined ? {} : {
+            driver: {
+              ...driver.counters,
+              lastError: driver.lastError === null
+                ? null
+                : { at: iso(driver.lastError.at), message: driver.lastError.message }
+            }
+          })
         }
-      })
-    )
+      }
+    })
 
-    yield* Health.register(
-      "monitor",
-      Effect.gen(function*() {
-        const snapshot = yield* SubscriptionRef.get(latest)
-        return {
-          status: "ok",
-          details: {
-            framesProcessed,
-            zones: Option.match(snapshot, { onNone: () => 0, onSome: (s) => s.zones.length }),
-            lastSequence: Option.match(snapshot, { onNone: () => null, onSome: (s) => s.frame.sequence })
-          }
-        }
-      })
-    )
+    const health: Effect.Effect<CheckResult> = Effect.sync(() => ({
+      status: "ok",
+      details: {
+        framesProcessed,
+        zones: latest?.zones.length ?? 0,
+        lastSequence: latest?.frame.sequence ?? null
+      }
+    }))
 
     return {
-      /** the latest frame with its zone statistics; none until the first frame */
-      latest: SubscriptionRef.get(latest),
-      /** the latest snapshot now and after every frame */
-      changes: latest.changes
+      /** the latest snapshot; none until the first frame */
+      latest: Effect.sync(() => Option.fromNullable(latest)),
+      /**
+       * Subscribes now (for the scope): the latest snapshot, then every new one. A subscriber that
+       * does not keep up misses snapshots instead of holding up the loop.
+       */
+      changes: Effect.map(feed.changes, (next) => {
+        // the latest snapshot when subscribing; the subscription may hold it too, and later ones:
+        // only newer ones pass (by number: two frames may carry the same time)
+        const first = latest === undefined ? [] : [[published, latest] as const]
+        return Stream.suspend(() => {
+          let last = 0
+          return Stream.concat(Stream.fromIterable(first), next).pipe(
+            Stream.filterMap(([n, snapshot]) => {
+              if (n <= last) return Option.none()
+              last = n
+              return Option.some(snapshot)
+            })
+          )
+        })
+      }),
+      /** the `monitor` check: frames processed, zones */
+      health,
+      /** the `sensor` check: the age of the last frame, the achieved rate, errors, the driver's counters */
+      sensorHealth
     } as const
   })
 }) {}

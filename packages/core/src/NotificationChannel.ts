@@ -1,11 +1,18 @@
 /**
- * A notification channel, and what the Notifier asks of its sender: one attempt at one outbox
- * row, failing with `DeliveryFailed`; retries and the outbox are the Notifier's. Apart from the
- * Notifier so the senders (WebhookSender, EmailSender) need not import it.
+ * A notification channel, and what the Notifier asks of it: one attempt at one message, failing
+ * with `DeliveryFailed`; retries and the outbox are the Notifier's. The channels in use are
+ * given to the Notifier as `NotificationChannels` by the composition (Core), which builds each
+ * channel's sender from the configuration: adding a channel is one module with a `fromConfig`
+ * and a line in Core.
  */
-import { type Effect, Schema } from "effect"
+import { Context, Effect, Schema } from "effect"
+import { randomBytes } from "node:crypto"
 
-export const Channel = Schema.Literal("webhook", "email")
+/** A channel's name, as stored with each delivery: `webhook`, `email`, … */
+export const Channel = Schema.String.pipe(
+  Schema.pattern(/^[a-z][a-z0-9-]{0,31}$/),
+  Schema.annotations({ description: "a notification channel: `webhook`, `email`" })
+)
 export type Channel = typeof Channel.Type
 
 /** Why one attempt on one channel failed. */
@@ -13,6 +20,12 @@ export class DeliveryFailed extends Schema.TaggedError<DeliveryFailed>()("Delive
   channel: Channel,
   message: Schema.String
 }) {}
+
+/**
+ * A Standard Webhooks message id: `msg_` and 24 random base64url characters. The Notifier gives
+ * one to each delivery, on every channel (the e-mail's Message-ID is made of it too).
+ */
+export const newMessageId = Effect.sync(() => `msg_${randomBytes(18).toString("base64url")}`)
 
 /** What a sender is given of an outbox row. */
 export interface Message {
@@ -24,3 +37,17 @@ export interface Message {
 
 /** One attempt at sending a message on a channel. */
 export type Send = (message: Message) => Effect.Effect<void, DeliveryFailed>
+
+/** A configured channel. */
+export interface Sender {
+  readonly channel: Channel
+  /** where it goes, without secrets, for the log at start-up */
+  readonly label: string
+  readonly send: Send
+}
+
+/** The channels every notification is delivered on, in order. */
+export class NotificationChannels extends Context.Tag("@ircam/core/NotificationChannels")<
+  NotificationChannels,
+  ReadonlyArray<Sender>
+>() {}

@@ -9,12 +9,13 @@
  * - a scripted hot spot: the plate `hotPlate` heats up once per `hotCycleSeconds`, reaching
  *   about 80 °C, so zones drawn over it cross a 60 °C threshold and alarms can be shown.
  */
-import { Clock, Effect, Layer, Ref, Schedule, Stream } from "effect"
+import { Clock, Duration, Effect, Layer, Ref, Stream } from "effect"
 import { AppConfig } from "./AppConfig.js"
 import type { Frame } from "./Frame.js"
 import { HEIGHT, PIXELS, WIDTH } from "./Frame.js"
 import { unitHash } from "./internal/hash.js"
 import { Sensor, type SensorInfo } from "./Sensor.js"
+import { monotonicMs } from "./Time.js"
 import type { Rect } from "./Zone.js"
 
 /** The pixels of the scripted hot spot. */
@@ -91,6 +92,24 @@ const ambientOf = (temperatures: Float32Array): number => {
   return Math.round((sum / PIXELS + 3) * 100) / 100
 }
 
+/**
+ * `effect` once every `period` ms on the monotonic clock (the first at once), as a sensor delivers
+ * frames: a step of the wall clock does not change the pace. A frame late by less than half a
+ * period keeps the pace (timers fire a little late); one later than that (the consumer was held
+ * up) comes at once and the pace starts again from it: like a real sensor, never two frames in a
+ * burst to catch up.
+ */
+export const paced = <A>(period: number, effect: Effect.Effect<A>): Stream.Stream<A> =>
+  Stream.suspend(() => {
+    let due: number | undefined
+    return Stream.repeatEffect(Effect.gen(function*() {
+      const now = yield* monotonicMs
+      due = due === undefined || due + period < now - period / 2 ? now : due + period
+      if (due > now) yield* Effect.sleep(Duration.millis(due - now))
+      return yield* effect
+    }))
+  })
+
 export const make = (options: {
   readonly seed: number
   readonly refreshRateHz: number
@@ -110,13 +129,16 @@ export const make = (options: {
       const n = yield* Ref.getAndUpdate(sequence, (s) => s + 1)
       const temperatures = new Float32Array(PIXELS)
       renderScene(options.seed, n, options.refreshRateHz, temperatures)
-      const capturedAt = yield* Clock.currentTimeMillis
-      return { temperatures, capturedAt, sequence: n, ambient: ambientOf(temperatures), vdd: 3.3 } satisfies Frame
+      return {
+        temperatures,
+        capturedAt: yield* Clock.currentTimeMillis,
+        monotonicMs: yield* monotonicMs,
+        sequence: n,
+        ambient: ambientOf(temperatures),
+        vdd: 3.3
+      } satisfies Frame
     })
-    return Sensor.of({
-      info,
-      frames: Stream.repeatEffectWithSchedule(nextFrame, Schedule.fixed(period))
-    })
+    return Sensor.of({ info, frames: paced(period, nextFrame) })
   })
 
 /** The simulated sensor at `REFRESH_RATE_HZ`, seeded by `SIMULATION_SEED`. */

@@ -3,18 +3,13 @@
  * says when `WEBHOOK_SECRET` is set (`webhook-id`, `webhook-timestamp`, `webhook-signature`); any
  * 2xx answer within the timeout delivers it.
  */
-import { type HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Clock, Duration, Effect, Option, Redacted } from "effect"
-import { randomBytes } from "node:crypto"
+import { AppConfig } from "./AppConfig.js"
 import { describe } from "./internal/describe.js"
-import { DeliveryFailed, type Send } from "./NotificationChannel.js"
+import { DeliveryFailed, type Send, type Sender } from "./NotificationChannel.js"
+import { NotifierSettings } from "./NotifierSettings.js"
 import * as WebhookSignature from "./WebhookSignature.js"
-
-/**
- * A Standard Webhooks message id: `msg_` and 24 random base64url characters. The Notifier gives
- * one to each delivery, on every channel (the e-mail's Message-ID is made of it too).
- */
-export const newMessageId = Effect.sync(() => `msg_${randomBytes(18).toString("base64url")}`)
 
 /** A sender posting to `url` through `client`, signed when `secret` is given. */
 export const webhookSender = (
@@ -61,3 +56,18 @@ export const webhookSender = (
         new DeliveryFailed({ channel: "webhook", message: `no answer within ${Duration.format(timeout)}` })
     })
   )
+
+/** The webhook channel when `WEBHOOK_URL` is set. */
+export const fromConfig: Effect.Effect<Option.Option<Sender>, never, AppConfig | HttpClient.HttpClient> = Effect.gen(
+  function*() {
+    const { webhookSecret, webhookUrl } = yield* AppConfig
+    if (Option.isNone(webhookUrl)) return Option.none()
+    const { webhookTimeout } = yield* NotifierSettings
+    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
+    return Option.some({
+      channel: "webhook",
+      label: `webhook to ${webhookUrl.value.origin} (${Option.isSome(webhookSecret) ? "signed" : "unsigned"})`,
+      send: webhookSender(webhookUrl.value, webhookSecret, client, webhookTimeout)
+    })
+  }
+)

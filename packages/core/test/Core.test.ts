@@ -1,40 +1,21 @@
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer, Option, Queue, Stream } from "effect"
-import { AppConfig } from "../src/AppConfig.js"
-import * as Core from "../src/Core.js"
-import * as Database from "../src/Database.js"
-import type { Frame } from "../src/Frame.js"
-import { PIXELS } from "../src/Frame.js"
+import { Effect, Option, Stream } from "effect"
 import { FrameBuffer } from "../src/FrameBuffer.js"
 import { Health } from "../src/Health.js"
 import { Monitor } from "../src/Monitor.js"
-import { Sensor } from "../src/Sensor.js"
 import { ZoneRepo } from "../src/ZoneRepo.js"
-
-const frame = (sequence: number): Frame => ({
-  temperatures: new Float32Array(PIXELS).fill(30),
-  capturedAt: sequence * 125,
-  sequence,
-  ambient: 33,
-  vdd: 3.3
-})
+import * as TestCore from "./support/TestCore.js"
+import * as TestFrames from "./support/TestFrames.js"
 
 describe("Core.layer", () => {
   it.scoped("wires every service together on one database and one health registry", () =>
     Effect.gen(function*() {
-      const queue = yield* Queue.unbounded<Frame>()
-      const context = yield* Layer.build(
-        Core.layer.pipe(
-          Layer.provide(Sensor.layerTest(Stream.fromQueue(queue))),
-          Layer.provide(AppConfig.layerWith({ databasePath: Database.memory, frameBufferSeconds: 1, refreshRateHz: 2 }))
-        )
-      )
-      const monitor = Context.get(context, Monitor)
-      const zones = Context.get(context, ZoneRepo)
-      const buffer = Context.get(context, FrameBuffer)
-      const sql = Context.get(context, SqlClient.SqlClient)
-      const health = Context.get(context, Health)
+      const monitor = yield* Monitor
+      const zones = yield* ZoneRepo
+      const buffer = yield* FrameBuffer
+      const sql = yield* SqlClient.SqlClient
+      const health = yield* Health
 
       assert.strictEqual(buffer.capacity, 2)
       const zone = yield* zones.create({
@@ -50,9 +31,12 @@ describe("Core.layer", () => {
       const rows = yield* sql<{ name: string }>`SELECT name FROM zones`
       assert.deepStrictEqual(rows, [{ name: "all" }])
 
-      yield* Queue.offerAll(queue, [frame(0), frame(1), frame(2)])
-      const snapshot = yield* monitor.changes.pipe(
-        Stream.filterMap((s) => Option.filter(s, (x) => x.frame.sequence === 2)),
+      const changes = yield* monitor.changes
+      yield* TestCore.push(
+        ...[0, 1, 2].map((sequence) => TestFrames.make({ sequence, at: sequence * 125, temperatures: 30 }))
+      )
+      const snapshot = yield* changes.pipe(
+        Stream.filter((s) => s.frame.sequence === 2),
         Stream.runHead,
         Effect.map(Option.getOrThrow)
       )
@@ -63,6 +47,7 @@ describe("Core.layer", () => {
       assert.deepStrictEqual(Object.keys(report.checks).sort(), [
         "alarms",
         "buffer",
+        "clock",
         "database",
         "events",
         "monitor",
@@ -71,6 +56,7 @@ describe("Core.layer", () => {
       ])
       assert.strictEqual(report.checks["database"]?.status, "ok")
       assert.strictEqual(report.checks["buffer"]?.status, "ok")
+      assert.strictEqual(report.checks["clock"]?.status, "ok")
       assert.deepStrictEqual(report.checks["monitor"]?.details, { framesProcessed: 3, zones: 1, lastSequence: 2 })
-    }))
+    }).pipe(Effect.provide(TestCore.fed({ frameBufferSeconds: 1, refreshRateHz: 2 }))))
 })

@@ -1,13 +1,16 @@
+import { NodeContext } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
+import { SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
 import { assert, describe, it } from "@effect/vitest"
 import BetterSqlite3 from "better-sqlite3"
-import { Cause, Effect, Exit, Layer, Option } from "effect"
+import { Cause, Effect, Exit, Layer, Option, String as Str } from "effect"
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { AppConfig } from "../src/AppConfig.js"
+import type { AppConfig } from "../src/AppConfig.js"
 import * as Database from "../src/Database.js"
-import * as Health from "../src/Health.js"
+import { migrations } from "../src/Migrations.js"
+import * as TestCore from "./support/TestCore.js"
 
 /** A fresh temporary directory, removed when the scope closes. */
 const tempDir = Effect.acquireRelease(
@@ -15,17 +18,21 @@ const tempDir = Effect.acquireRelease(
   (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
 )
 
-const databaseAt = (databasePath: string) =>
-  Database.layer.pipe(
-    Layer.provideMerge(Health.Health.layer),
-    Layer.provide(AppConfig.layerWith({ databasePath }))
-  )
+const databaseAt = (databasePath: string) => Database.layer.pipe(Layer.provideMerge(TestCore.config({ databasePath })))
 
 /** Opens the database at `databasePath` just for `use`. */
 const withDatabase = <A, E>(
   databasePath: string,
-  use: Effect.Effect<A, E, SqlClient.SqlClient | Health.Health>
+  use: Effect.Effect<A, E, SqlClient.SqlClient | AppConfig>
 ) => Effect.provide(use, databaseAt(databasePath))
+
+const allMigrations = [
+  [1, "zones"],
+  [2, "events"],
+  [3, "alarms"],
+  [4, "event_frames_in_order"],
+  [5, "outbox_any_channel"]
+]
 
 const pragma = (name: string) =>
   Effect.gen(function*() {
@@ -99,7 +106,7 @@ describe("Database.layer on a file", () => {
           return yield* migrations
         })
       )
-      assert.deepStrictEqual(first.map((m) => [m.migrationId, m.name]), [[1, "zones"], [2, "events"], [3, "alarms"]])
+      assert.deepStrictEqual(first.map((m) => [m.migrationId, m.name]), allMigrations)
       // opening the same file again finds the migration applied and the data still there
       const second = yield* withDatabase(
         databasePath,
@@ -110,7 +117,7 @@ describe("Database.layer on a file", () => {
           return yield* migrations
         })
       )
-      assert.deepStrictEqual(second.map((m) => [m.migrationId, m.name]), [[1, "zones"], [2, "events"], [3, "alarms"]])
+      assert.deepStrictEqual(second.map((m) => [m.migrationId, m.name]), allMigrations)
     }))
 
   it.scoped("switches a database made without it to incremental auto-vacuum, keeping its data", () =>
@@ -156,14 +163,12 @@ describe("Database.layer on a file", () => {
       assert.isTrue(Exit.isFailure(exit))
     }))
 
-  it.scoped("registers a database health check that reports ok", () =>
+  it.scoped("its health check reports ok with the path, the journal and the schema version", () =>
     Effect.gen(function*() {
       const databasePath = join(yield* tempDir, "ircam.db")
-      const report = yield* withDatabase(databasePath, Effect.flatMap(Health.Health, (h) => h.report))
-      assert.strictEqual(report.status, "ok")
-      assert.deepStrictEqual(report.checks["database"], {
+      assert.deepStrictEqual(yield* withDatabase(databasePath, Database.health), {
         status: "ok",
-        details: { path: databasePath, journalMode: "wal", schemaVersion: 3 }
+        details: { path: databasePath, journalMode: "wal", schemaVersion: 5 }
       })
     }))
 })
@@ -204,34 +209,164 @@ describe("Database.layer failures", () => {
     }))
 })
 
-describe("Database.layerMemory", () => {
+describe("Database.layer in memory", () => {
   it.effect("opens a migrated in-memory database without touching the disk", () =>
     Effect.gen(function*() {
       assert.strictEqual(yield* pragma("journal_mode"), "memory")
       assert.strictEqual(yield* pragma("foreign_keys"), 1)
-      const report = yield* (yield* Health.Health).report
-      assert.deepStrictEqual(report.checks["database"], {
+      assert.deepStrictEqual(yield* Database.health, {
         status: "ok",
-        details: { path: ":memory:", journalMode: "memory", schemaVersion: 3 }
+        details: { path: ":memory:", journalMode: "memory", schemaVersion: 5 }
       })
-    }).pipe(Effect.provide(Database.layerMemory.pipe(Layer.provideMerge(Health.Health.layer)))))
+    }).pipe(Effect.provide(TestCore.storage())))
 
   it.effect("the health check shows a missing schema version and goes down when the database breaks", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      const health = yield* Health.Health
       yield* sql`DELETE FROM effect_sql_migrations`
-      assert.deepStrictEqual((yield* health.report).checks["database"]?.details, {
+      assert.deepStrictEqual((yield* Database.health).details, {
         path: ":memory:",
         journalMode: "memory",
         schemaVersion: null
       })
       yield* sql`DROP TABLE effect_sql_migrations`
-      const report = yield* health.report
-      assert.strictEqual(report.status, "down")
-      const check = report.checks["database"]
-      assert.strictEqual(check?.status, "down")
-      assert.match(check?.message ?? "", /.+/)
-      assert.deepStrictEqual(check?.details, { path: ":memory:" })
-    }).pipe(Effect.provide(Database.layerMemory.pipe(Layer.provideMerge(Health.Health.layer)))))
+      const check = yield* Database.health
+      assert.strictEqual(check.status, "down")
+      assert.strictEqual(
+        check.message,
+        "cannot read the database: Failed to execute statement (no such table: effect_sql_migrations)"
+      )
+      assert.deepStrictEqual(check.details, { path: ":memory:" })
+    }).pipe(Effect.provide(TestCore.storage())))
+})
+
+/** A database file made by the release whose schema ended with migration `last`. */
+const olderDatabase = (databasePath: string, last: string, fill: Effect.Effect<void, unknown, SqlClient.SqlClient>) =>
+  Effect.provide(
+    fill,
+    SqliteMigrator.layer({
+      loader: SqliteMigrator.fromRecord(Object.fromEntries(Object.entries(migrations).filter(([id]) => id <= last)))
+    }).pipe(
+      Layer.provideMerge(SqliteClient.layer({
+        filename: databasePath,
+        transformQueryNames: Str.camelToSnake,
+        transformResultNames: Str.snakeToCamel
+      })),
+      Layer.provide(NodeContext.layer)
+    )
+  )
+
+describe("Database.layer on a database of an older schema", () => {
+  it.scoped("0004 reads an event's frames in the order they were stored, keeping them", () =>
+    Effect.gen(function*() {
+      const databasePath = join(yield* tempDir, "old.db")
+      // frames stored while the wall clock was stepped back: captured_at goes backwards
+      const capturedAt = [100_000, 100_125, 40_250, 40_375]
+      yield* olderDatabase(
+        databasePath,
+        "0003_alarms",
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          yield* sql`INSERT INTO events (id, kind, status, triggered_at, window_end, frame_count)
+            VALUES (1, 'manual', 'complete', 100000, 110000, 4)`
+          for (const [i, at] of capturedAt.entries()) {
+            yield* sql`INSERT INTO event_frames ${
+              sql.insert({ eventId: 1, capturedAt: at, sequence: i, ambient: 25, temperatures: new Uint8Array([i]) })
+            }`
+          }
+        })
+      )
+      const result = yield* withDatabase(
+        databasePath,
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const indexes = yield* sql<{ name: string }>`
+            SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event_frames' ORDER BY name`
+          const plan = yield* sql.unsafe<{ detail: string }>(
+            "EXPLAIN QUERY PLAN SELECT sequence FROM event_frames WHERE event_id = 1"
+          )
+          const frames = yield* sql<{ sequence: number; capturedAt: number }>`
+            SELECT sequence, captured_at FROM event_frames WHERE event_id = 1`
+          return { indexes: indexes.map((i) => i.name), plan: plan.map((p) => p.detail).join("; "), frames }
+        })
+      )
+      assert.deepStrictEqual(result.indexes, ["event_frames_in_order"])
+      assert.include(result.plan, "event_frames_in_order")
+      assert.deepStrictEqual(result.frames, capturedAt.map((capturedAt, sequence) => ({ sequence, capturedAt })))
+    }))
+
+  it.scoped("0005 keeps every outbox row and accepts any channel name, still checking the status", () =>
+    Effect.gen(function*() {
+      const databasePath = join(yield* tempDir, "old.db")
+      const rows = [
+        {
+          id: 1,
+          channel: "webhook",
+          messageId: "m1",
+          payload: "{\"a\":1}",
+          status: "delivered",
+          attempts: 1,
+          nextAttemptAt: 10,
+          lastError: null,
+          createdAt: 5,
+          deliveredAt: 11
+        },
+        {
+          id: 2,
+          channel: "email",
+          messageId: "m1",
+          payload: "{\"a\":1}",
+          status: "given_up",
+          attempts: 7,
+          nextAttemptAt: 20,
+          lastError: "550 no such user",
+          createdAt: 5,
+          deliveredAt: null
+        },
+        {
+          id: 4,
+          channel: "webhook",
+          messageId: "m2",
+          payload: "{}",
+          status: "pending",
+          attempts: 0,
+          nextAttemptAt: 30,
+          lastError: null,
+          createdAt: 30,
+          deliveredAt: null
+        }
+      ]
+      yield* olderDatabase(
+        databasePath,
+        "0004_event_frames_in_order",
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          yield* sql`INSERT INTO outbox ${sql.insert(rows)}`
+          // the old table refuses a channel it does not list
+          const refused = yield* Effect.exit(
+            sql`INSERT INTO outbox ${sql.insert({ ...rows[2]!, id: 5, channel: "sms" })}`
+          )
+          assert.isTrue(Exit.isFailure(refused))
+        })
+      )
+      yield* withDatabase(
+        databasePath,
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          assert.deepStrictEqual(yield* sql`SELECT * FROM outbox ORDER BY id`, rows)
+          // a channel of any name; new ids follow the old ones
+          const [added] = yield* sql<{ id: number }>`INSERT INTO outbox ${
+            sql.insert({ ...rows[2]!, id: undefined, channel: "sms" })
+          } RETURNING id`
+          assert.strictEqual(added?.id, 5)
+          const badStatus = yield* Effect.exit(sql`UPDATE outbox SET status = 'lost' WHERE id = 5`)
+          assert.isTrue(Exit.isFailure(badStatus))
+          const indexes = yield* sql<{ name: string }>`
+            SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' ORDER BY name`
+          assert.deepStrictEqual(indexes.map((i) => i.name), ["outbox_pending"])
+          const [version] = yield* sql<{ id: number }>`SELECT max(migration_id) AS id FROM effect_sql_migrations`
+          assert.strictEqual(version?.id, 5)
+        })
+      )
+    }))
 })

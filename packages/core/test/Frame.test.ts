@@ -1,13 +1,19 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
-import type { Frame } from "../src/Frame.js"
-import { FrameJson, HEIGHT, PIXELS, round2, summarize, toJson, WIDTH } from "../src/Frame.js"
+import { type Frame, FrameJson, HEIGHT, PIXELS, round2, summarize, toJson, WIDTH } from "../src/Frame.js"
+import * as TestFrames from "./support/TestFrames.js"
 
-const frame = (values: (i: number) => number): Frame => {
-  const temperatures = new Float32Array(PIXELS)
-  for (let i = 0; i < PIXELS; i++) temperatures[i] = values(i)
-  return { temperatures, capturedAt: Date.UTC(2026, 10, 24, 12, 30, 0, 250), sequence: 42, ambient: 27.456, vdd: 3.3 }
-}
+const frame = (temperatures: (i: number) => number): Frame =>
+  TestFrames.make({
+    temperatures,
+    at: Date.UTC(2026, 10, 24, 12, 30, 0, 250),
+    monotonicMs: 5_000,
+    sequence: 42,
+    ambient: 27.456
+  })
+
+/** `toJson` with the summary the monitor would compute. */
+const jsonOf = (f: Frame) => toJson(f, summarize(f.temperatures))
 
 describe("Frame", () => {
   it("is 32 × 24 = 768 pixels", () => {
@@ -29,7 +35,7 @@ describe("Frame", () => {
   })
 
   it("toJson gives rounded temperatures, the summary, the ISO time and the sequence", () => {
-    const json = toJson(frame((i) => 20 + i / 1000))
+    const json = jsonOf(frame((i) => 20 + i / 1000))
     assert.strictEqual(json.temperatures.length, PIXELS)
     assert.strictEqual(json.temperatures[0], 20)
     assert.strictEqual(json.temperatures[767], 20.77)
@@ -40,10 +46,16 @@ describe("Frame", () => {
     assert.strictEqual(json.capturedAt, "2026-11-24T12:30:00.250Z")
     assert.strictEqual(json.sequence, 42)
     assert.isArray(json.temperatures, "a plain array, serialisable as JSON")
+    assert.notProperty(json, "monotonicMs", "the monotonic clock measures, it is not shown")
+  })
+
+  it("toJson takes min, max and mean from the summary it is given, rounded", () => {
+    const json = toJson(frame(() => 20), { min: 1.234, max: 99.876, mean: 50.005 })
+    assert.deepStrictEqual([json.min, json.max, json.mean], [1.23, 99.88, 50.01])
   })
 
   it("toJson output satisfies the FrameJson schema", () => {
-    const json = toJson(frame((i) => 22 + Math.sin(i)))
+    const json = jsonOf(frame((i) => 22 + Math.sin(i)))
     assert.deepStrictEqual(Schema.decodeUnknownSync(FrameJson)(JSON.parse(JSON.stringify(json))), json)
     assert.throws(() => Schema.decodeUnknownSync(FrameJson)({ ...json, width: 16 }))
     assert.throws(() => Schema.decodeUnknownSync(FrameJson)({ ...json, sequence: -1 }))

@@ -1,18 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
-import { AppConfig } from "../src/AppConfig.js"
 import type { Frame } from "../src/Frame.js"
-import { PIXELS } from "../src/Frame.js"
 import { FrameBuffer, make } from "../src/FrameBuffer.js"
-import * as Health from "../src/Health.js"
+import * as TestCore from "./support/TestCore.js"
+import * as TestFrames from "./support/TestFrames.js"
 
-const frame = (sequence: number, capturedAt = sequence * 100): Frame => ({
-  temperatures: new Float32Array(PIXELS).fill(20 + sequence),
-  capturedAt,
-  sequence,
-  ambient: 25,
-  vdd: 3.3
-})
+const frame = (sequence: number, at = sequence * 100): Frame =>
+  TestFrames.make({ sequence, at, temperatures: 20 + sequence })
 
 const sequences = (frames: ReadonlyArray<Frame>) => frames.map((f) => f.sequence)
 
@@ -75,6 +69,19 @@ describe("FrameBuffer.make", () => {
       assert.deepStrictEqual(sequences(yield* buffer.snapshot(-Infinity)), [2, 3, 4, 5, 6])
     }))
 
+  it.effect("snapshot(since) goes by the monotonic clock, not by the wall-clock labels", () =>
+    Effect.gen(function*() {
+      const buffer = make(4)
+      // the wall clock is stepped back 60 s after the second frame: the labels go backwards
+      const at = [100_000, 100_125, 40_250, 40_375]
+      for (let i = 0; i < 4; i++) {
+        yield* buffer.push(TestFrames.make({ sequence: i, at: at[i]!, monotonicMs: 7_000 + i * 125 }))
+      }
+      assert.deepStrictEqual(sequences(yield* buffer.snapshot(7_125)), [1, 2, 3])
+      assert.deepStrictEqual(sequences(yield* buffer.snapshot(7_250)), [2, 3])
+      assert.deepStrictEqual(sequences(yield* buffer.snapshot(40_000)), [])
+    }))
+
   it.effect("snapshot is a copy: later pushes do not change it", () =>
     Effect.gen(function*() {
       const buffer = make(2)
@@ -92,21 +99,9 @@ describe("FrameBuffer.make", () => {
   })
 })
 
-describe("FrameBuffer.layerTest", () => {
-  it.effect("provides an empty buffer of the given capacity", () =>
-    Effect.gen(function*() {
-      const buffer = yield* FrameBuffer
-      assert.strictEqual(buffer.capacity, 4)
-      assert.strictEqual(yield* buffer.size, 0)
-    }).pipe(Effect.provide(FrameBuffer.layerTest(4))))
-})
-
-describe("FrameBuffer.layer", () => {
-  const layerWith = (overrides: Parameters<typeof AppConfig.layerWith>[0]) =>
-    FrameBuffer.layer.pipe(
-      Layer.provideMerge(Health.Health.layer),
-      Layer.provide(AppConfig.layerWith(overrides))
-    )
+describe("FrameBuffer.Default", () => {
+  const layerWith = (overrides: Parameters<typeof TestCore.config>[0]) =>
+    FrameBuffer.Default.pipe(Layer.provide(TestCore.config(overrides)))
 
   it.effect("sizes the ring from FRAME_BUFFER_SECONDS × REFRESH_RATE_HZ", () =>
     Effect.gen(function*() {
@@ -123,25 +118,29 @@ describe("FrameBuffer.layer", () => {
       assert.strictEqual((yield* FrameBuffer).capacity, 240)
     }).pipe(Effect.provide(layerWith({}))))
 
-  it.effect("registers a buffer health check with frames, capacity and the time span", () =>
+  it.effect("its health check shows frames, capacity and the time span", () =>
     Effect.gen(function*() {
       const buffer = yield* FrameBuffer
-      const health = yield* Health.Health
 
-      const empty = (yield* health.report).checks["buffer"]
-      assert.deepStrictEqual(empty, { status: "ok", details: { frames: 0, capacity: 4, seconds: 0 } })
+      assert.deepStrictEqual(yield* buffer.health, { status: "ok", details: { frames: 0, capacity: 4, seconds: 0 } })
 
       yield* buffer.push(frame(0, 1_000))
-      const one = (yield* health.report).checks["buffer"]
-      assert.deepStrictEqual(one?.details, { frames: 1, capacity: 4, seconds: 0 })
+      assert.deepStrictEqual((yield* buffer.health).details, { frames: 1, capacity: 4, seconds: 0 })
 
       for (let i = 1; i < 6; i++) yield* buffer.push(frame(i, 1_000 + i * 500))
-      const report = yield* health.report
-      assert.strictEqual(report.status, "ok")
       // the ring keeps frames 2..5, captured at 2000..3500
-      assert.deepStrictEqual(report.checks["buffer"], {
+      assert.deepStrictEqual(yield* buffer.health, {
         status: "ok",
         details: { frames: 4, capacity: 4, seconds: 1.5 }
       })
+    }).pipe(Effect.provide(layerWith({ frameBufferSeconds: 1, refreshRateHz: 4 }))))
+
+  it.effect("measures the time span on the monotonic clock, whatever the wall-clock labels say", () =>
+    Effect.gen(function*() {
+      const buffer = yield* FrameBuffer
+      // the wall clock was stepped back a minute between the two frames
+      yield* buffer.push(TestFrames.make({ sequence: 0, at: 100_000, monotonicMs: 5_000 }))
+      yield* buffer.push(TestFrames.make({ sequence: 1, at: 40_500, monotonicMs: 5_500 }))
+      assert.deepStrictEqual((yield* buffer.health).details, { frames: 2, capacity: 4, seconds: 0.5 })
     }).pipe(Effect.provide(layerWith({ frameBufferSeconds: 1, refreshRateHz: 4 }))))
 })

@@ -3,43 +3,36 @@
  * accepts; an SMTP server (smtp-server) that rejects and then accepts, or offers STARTTLS with a
  * certificate the client must refuse. The backoff waits and the per-attempt timeout run on the
  * TestClock; only the sockets are real, so the tests wait (in real time, briefly) for an attempt
- * to come back from the socket before moving the clock on.
+ * to come back from the socket before moving the clock on. The retry schedule across steps of the
+ * wall clock (SteppedClock) and the rows left by an earlier run use a channel of the test's own.
  */
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import {
-  Context,
-  Duration,
-  Effect,
-  Exit,
-  FiberRef,
-  HashSet,
-  Layer,
-  Logger,
-  Option,
-  Random,
-  Redacted,
-  Scope,
-  TestClock
-} from "effect"
+import type { Context } from "effect"
+import { Array as Arr, Duration, Effect, Layer, Logger, Option, Random, Redacted, TestClock } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http"
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { SMTPServer } from "smtp-server"
+import { Webhook } from "standardwebhooks"
 import type { AlarmId, Notification, RuleId } from "../src/Alarm.js"
-import { AppConfig, type AppConfigShape, type SmtpConfig } from "../src/AppConfig.js"
-import * as Database from "../src/Database.js"
+import type { AppConfigShape, SmtpConfig } from "../src/AppConfig.js"
+import { type Delivery, toJson } from "../src/Delivery.js"
+import * as EmailSender from "../src/EmailSender.js"
 import type { EventId } from "../src/Event.js"
-import * as Health from "../src/Health.js"
-import { DeliveryFailed } from "../src/NotificationChannel.js"
+import { DeliveryFailed, NotificationChannels, type Sender } from "../src/NotificationChannel.js"
 import { renderEmail } from "../src/NotificationEmail.js"
-import { type Delivery, Notifier, NotifierSettings, retryDelay, toJson } from "../src/Notifier.js"
-import * as WebhookSignature from "../src/WebhookSignature.js"
+import { Notifier, retryDelay } from "../src/Notifier.js"
+import { NotifierSettings } from "../src/NotifierSettings.js"
+import { monotonicMs } from "../src/Time.js"
+import * as WebhookSender from "../src/WebhookSender.js"
 import type { ZoneId } from "../src/Zone.js"
+import { withSteppedClock } from "./support/SteppedClock.js"
+import * as TestCore from "./support/TestCore.js"
 
 const SECRET = "whsec_" + Buffer.from("a test secret of 32 bytes.......").toString("base64")
 
@@ -277,179 +270,213 @@ interface LogLine {
   readonly message: string
 }
 
-/** The notifier on a database (in memory unless `databasePath`), with health, in a scope of its own. */
-const setup = (
-  config: Partial<AppConfigShape>,
-  options: {
-    readonly settings?: Partial<Context.Tag.Service<NotifierSettings>>
-    readonly before?: Effect.Effect<void, unknown, SqlClient.SqlClient>
-    readonly httpClient?: Layer.Layer<HttpClient.HttpClient>
-  } = {}
-) =>
-  Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    const logs: Array<LogLine> = []
-    const collector = Logger.make(({ logLevel, message }) => {
-      logs.push({ level: logLevel.label, message: (Array.isArray(message) ? message : [message]).join(" ") })
-    })
-    // the forked workers inherit the loggers and the Random of the fiber that builds the layer;
-    // a fixed Random makes every backoff its full length: 5 s, 10 s, 20 s …
-    yield* FiberRef.update(FiberRef.currentLoggers, HashSet.add(collector))
-    yield* Effect.withRandomScoped(Random.fixed([1]))
-    const base = Layer.mergeAll(Health.Health.layer, options.httpClient ?? NodeHttpClient.layerUndici).pipe(
-      Layer.provideMerge(AppConfig.layerWith({ databasePath: Database.memory, ...config }))
-    )
-    const databaseContext = yield* Layer.buildWithScope(Database.layer.pipe(Layer.provideMerge(base)), scope)
-    if (options.before !== undefined) yield* Effect.orDie(Effect.provide(options.before, databaseContext))
-    const settings = Layer.succeed(NotifierSettings, { ...NotifierSettings.defaultValue(), ...options.settings })
-    const context = yield* Layer.buildWithScope(
-      Notifier.Default.pipe(Layer.provide(Layer.succeedContext(databaseContext)), Layer.provide(settings)),
-      scope
-    )
-    const notifier = Context.get(context, Notifier)
-    const health = Context.get(databaseContext, Health.Health)
-    const sql = Context.get(databaseContext, SqlClient.SqlClient)
-    const all = Effect.orDie(notifier.deliveries({ limit: 100 }))
-    const check = Effect.map(health.report, (report) => report.checks["notifier"]!)
-    return { notifier, sql, all, check, logs, scope }
-  })
+interface Options {
+  readonly settings?: Partial<Context.Tag.Service<NotifierSettings>>
+  /** run on the database before the notifier starts */
+  readonly before?: Effect.Effect<void, unknown, SqlClient.SqlClient>
+  readonly httpClient?: Layer.Layer<HttpClient.HttpClient>
+  /** the channels, instead of those the configuration turns on (as Core does) */
+  readonly channels?: ReadonlyArray<Sender>
+}
 
-const first = (deliveries: ReadonlyArray<Delivery>) => deliveries[deliveries.length - 1]!
+/** The notifier on a database (in memory unless `databasePath`), its channels from the configuration. */
+const notifier = (config: Partial<AppConfigShape>, options: Options = {}) => {
+  const settings = Layer.succeed(NotifierSettings, { ...NotifierSettings.defaultValue(), ...options.settings })
+  const storage = TestCore.storage(config)
+  const base = options.before === undefined
+    ? storage
+    : Layer.effectDiscard(Effect.orDie(options.before)).pipe(Layer.provideMerge(storage))
+  const channels = options.channels === undefined
+    ? Layer.scoped(
+      NotificationChannels,
+      Effect.map(Effect.all([WebhookSender.fromConfig, EmailSender.fromConfig]), Arr.getSomes)
+    ).pipe(Layer.provide(options.httpClient ?? NodeHttpClient.layerUndici))
+    : Layer.succeed(NotificationChannels, options.channels)
+  return Notifier.Default.pipe(
+    Layer.provideMerge(channels),
+    Layer.provideMerge(base),
+    Layer.provide(settings)
+  )
+}
+
+/**
+ * Runs `test` with the notifier, collecting its logs. The workers inherit the loggers and the
+ * Random of the fiber that builds the layer; a fixed Random makes every backoff its full length:
+ * 5 s, 10 s, 20 s …
+ */
+const withNotifier = <A, E, R>(
+  config: Partial<AppConfigShape>,
+  test: (logs: ReadonlyArray<LogLine>) => Effect.Effect<A, E, R>,
+  options: Options = {}
+) => {
+  const logs: Array<LogLine> = []
+  const collector = Logger.make(({ logLevel, message }) => {
+    logs.push({ level: logLevel.label, message: (Array.isArray(message) ? message : [message]).join(" ") })
+  })
+  return test(logs).pipe(
+    Effect.provide(notifier(config, options)),
+    Effect.provide(Logger.add(collector)),
+    Effect.withRandom(Random.fixed([1]))
+  )
+}
+
+const all = Effect.flatMap(Notifier, (notifier) => Effect.orDie(notifier.deliveries({ limit: 100 })))
+const check = Effect.flatMap(Notifier, (notifier) => notifier.health)
 
 describe("Notifier", () => {
   it.scoped("webhook: fails, times out, then delivers; same id, signed, with backoff and health", () =>
     Effect.gen(function*() {
+      // the receiver's library checks the signature's timestamp against the real time
+      const start = Date.now()
+      yield* TestClock.setTime(start)
       const server = yield* webhookServer(["fail", "hang", "accept"])
-      const { all, check, logs, notifier } = yield* setup({
+      yield* withNotifier({
         webhookUrl: Option.some(server.url),
         webhookSecret: Option.some(Redacted.make(SECRET))
-      })
-      assert.deepStrictEqual(notifier.channels, ["webhook"])
-      assert.isTrue(
-        logs.some((line) => line.message.includes("webhook to http://127.0.0.1") && !line.message.includes("t0k3n"))
-      )
+      }, (logs) =>
+        Effect.gen(function*() {
+          const notifier = yield* Notifier
+          assert.deepStrictEqual(notifier.channels, ["webhook"])
+          assert.isTrue(
+            logs.some((line) => line.message.includes("webhook to http://127.0.0.1") && !line.message.includes("t0k3n"))
+          )
 
-      yield* notifier.enqueue(raised)
-      // attempt 1 at once: HTTP 500
-      const [afterFirst] = yield* eventually(all, (rows) => rows[0]?.attempts === 1, "the first attempt")
-      assert.strictEqual(afterFirst!.status, "pending")
-      assert.strictEqual(afterFirst!.lastError, "HTTP 500: boom")
-      assert.strictEqual(afterFirst!.nextAttemptAt, 5_000)
-      const failing = yield* check
-      assert.strictEqual(failing.status, "degraded")
-      assert.include(failing.message, "webhook deliveries failing: HTTP 500")
-      assert.strictEqual(failing.details["pending"], 1)
-      assert.strictEqual(failing.details["failures"], 1)
+          yield* notifier.enqueue(raised)
+          // attempt 1 at once: HTTP 500
+          const [afterFirst] = yield* eventually(all, (rows) => rows[0]?.attempts === 1, "the first attempt")
+          assert.strictEqual(afterFirst!.status, "pending")
+          assert.strictEqual(afterFirst!.lastError, "HTTP 500: boom")
+          assert.strictEqual(afterFirst!.nextAttemptAt, start + 5_000)
+          const failing = yield* check
+          assert.strictEqual(failing.status, "degraded")
+          assert.include(failing.message, "webhook deliveries failing: HTTP 500")
+          assert.strictEqual(failing.details["pending"], 1)
+          assert.strictEqual(failing.details["failures"], 1)
 
-      // nothing before the backoff has passed
-      yield* TestClock.adjust("2 seconds")
-      assert.strictEqual(server.requests.length, 1)
-      // attempt 2 hangs until the 10 s timeout (on the TestClock)
-      yield* TestClock.adjust("3 seconds")
-      yield* eventually(Effect.sync(() => server.requests.length), (n) => n === 2, "the second request")
-      yield* TestClock.adjust("9 seconds")
-      assert.strictEqual((yield* all)[0]!.attempts, 1)
-      yield* TestClock.adjust("1 second")
-      const [afterSecond] = yield* eventually(all, (rows) => rows[0]?.attempts === 2, "the timeout")
-      assert.strictEqual(afterSecond!.lastError, "no answer within 10s")
-      assert.strictEqual(afterSecond!.nextAttemptAt, 25_000)
-      // attempt 3, 10 s later, is accepted
-      yield* TestClock.adjust("10 seconds")
-      const [delivered] = yield* eventually(all, (rows) => rows[0]?.status === "delivered", "the delivery")
-      assert.strictEqual(delivered!.attempts, 3)
-      assert.strictEqual(delivered!.type, "alarm.raised")
-      assert.strictEqual(delivered!.nextAttemptAt, null)
-      assert.isNotNull(delivered!.deliveredAt)
-      assert.strictEqual(delivered!.lastError, "no answer within 10s")
+          // nothing before the backoff has passed
+          yield* TestClock.adjust("2 seconds")
+          assert.strictEqual(server.requests.length, 1)
+          // attempt 2 hangs until the 10 s timeout (on the TestClock)
+          yield* TestClock.adjust("3 seconds")
+          yield* eventually(Effect.sync(() => server.requests.length), (n) => n === 2, "the second request")
+          yield* TestClock.adjust("9 seconds")
+          assert.strictEqual((yield* all)[0]!.attempts, 1)
+          yield* TestClock.adjust("1 second")
+          const [afterSecond] = yield* eventually(all, (rows) => rows[0]?.attempts === 2, "the timeout")
+          assert.strictEqual(afterSecond!.lastError, "no answer within 10s")
+          assert.strictEqual(afterSecond!.nextAttemptAt, start + 25_000)
+          // attempt 3, 10 s later, is accepted
+          yield* TestClock.adjust("10 seconds")
+          const [delivered] = yield* eventually(all, (rows) => rows[0]?.status === "delivered", "the delivery")
+          assert.strictEqual(delivered!.attempts, 3)
+          assert.strictEqual(delivered!.type, "alarm.raised")
+          assert.strictEqual(delivered!.nextAttemptAt, null)
+          assert.isNotNull(delivered!.deliveredAt)
+          assert.strictEqual(delivered!.lastError, "no answer within 10s")
 
-      assert.strictEqual(server.requests.length, 3)
-      const ids = new Set(server.requests.map((request) => request.headers["webhook-id"]))
-      assert.deepStrictEqual([...ids], [delivered!.messageId])
-      assert.match(delivered!.messageId, /^msg_[A-Za-z0-9_-]{24}$/)
-      const now = yield* TestClock.currentTimeMillis
-      for (const request of server.requests) {
-        assert.strictEqual(request.headers["content-type"], "application/json")
-        assert.strictEqual(request.headers["user-agent"], "ircam")
-        assert.isUndefined(request.headers["traceparent"])
-        assert.deepStrictEqual(JSON.parse(request.body), raised)
-        const signed = {
-          id: request.headers["webhook-id"] as string,
-          timestamp: request.headers["webhook-timestamp"] as string,
-          signature: request.headers["webhook-signature"] as string,
-          body: request.body,
-          now
-        }
-        assert.isTrue(WebhookSignature.verify({ ...signed, secret: SECRET }))
-        assert.isFalse(
-          WebhookSignature.verify({
-            ...signed,
-            secret: "whsec_" + Buffer.from("another secret, 32 bytes long..").toString("base64")
+          assert.strictEqual(server.requests.length, 3)
+          const ids = new Set(server.requests.map((request) => request.headers["webhook-id"]))
+          assert.deepStrictEqual([...ids], [delivered!.messageId])
+          assert.match(delivered!.messageId, /^msg_[A-Za-z0-9_-]{24}$/)
+          // verified with the Standard Webhooks reference library
+          const receiver = new Webhook(SECRET)
+          const impostor = new Webhook("whsec_" + Buffer.from("another secret, 32 bytes long..").toString("base64"))
+          for (const request of server.requests) {
+            assert.strictEqual(request.headers["content-type"], "application/json")
+            assert.strictEqual(request.headers["user-agent"], "ircam")
+            assert.isUndefined(request.headers["traceparent"])
+            assert.deepStrictEqual(JSON.parse(request.body), raised)
+            const headers = {
+              "webhook-id": request.headers["webhook-id"] as string,
+              "webhook-timestamp": request.headers["webhook-timestamp"] as string,
+              "webhook-signature": request.headers["webhook-signature"] as string
+            }
+            assert.deepStrictEqual(receiver.verify(request.body, headers), raised)
+            assert.throws(() => impostor.verify(request.body, headers), /No matching signature found/)
+            assert.throws(() => receiver.verify(request.body.replace("81.23", "81.24"), headers))
+          }
+          // each attempt carries its own time (seconds)
+          const seconds = Math.floor(start / 1000)
+          assert.deepStrictEqual(
+            server.requests.map((request) => request.headers["webhook-timestamp"]),
+            [seconds, seconds + 5, seconds + 25].map(String)
+          )
+
+          const healthy = yield* check
+          assert.strictEqual(healthy.status, "ok")
+          assert.deepInclude(healthy.details, {
+            channels: ["webhook"],
+            pending: 0,
+            delivered: 1,
+            givenUp: 0,
+            failures: 2
           })
-        )
-      }
-      // each attempt carries its own time (seconds)
-      assert.deepStrictEqual(server.requests.map((request) => request.headers["webhook-timestamp"]), ["0", "5", "25"])
-
-      const healthy = yield* check
-      assert.strictEqual(healthy.status, "ok")
-      assert.deepInclude(healthy.details, { channels: ["webhook"], pending: 0, delivered: 1, givenUp: 0, failures: 2 })
-      assert.deepStrictEqual(healthy.details["consecutiveFailures"], { webhook: 0 })
-      assert.include((healthy.details["lastError"] as { message: string }).message, "no answer within 10s")
-      assert.isTrue(logs.some((line) => line.level === "WARN" && line.message.includes("attempt 1 failed")))
-      assert.isTrue(logs.some((line) => line.message.includes("delivered at attempt 3")))
+          assert.deepStrictEqual(healthy.details["consecutiveFailures"], { webhook: 0 })
+          assert.include((healthy.details["lastError"] as { message: string }).message, "no answer within 10s")
+          assert.isTrue(logs.some((line) => line.level === "WARN" && line.message.includes("attempt 1 failed")))
+          assert.isTrue(logs.some((line) => line.message.includes("delivered at attempt 3")))
+        }))
     }))
 
   it.scoped("e-mail: rejected once (451), then delivered to a real SMTP server with the rendered message", () =>
     Effect.gen(function*() {
       const smtp = yield* smtpServer({ rejectFirst: 1 })
-      const { all, check, logs, notifier } = yield* setup({ smtp: Option.some(smtpConfig(smtp.port)) })
-      assert.deepStrictEqual(notifier.channels, ["email"])
-      assert.isTrue(
-        logs.some((line) =>
-          line.message.includes(`e-mail via 127.0.0.1:${smtp.port} to ops@example.com, boss@example.com`)
-        )
-      )
+      yield* withNotifier({ smtp: Option.some(smtpConfig(smtp.port)) }, (logs) =>
+        Effect.gen(function*() {
+          const notifier = yield* Notifier
+          assert.deepStrictEqual(notifier.channels, ["email"])
+          assert.isTrue(
+            logs.some((line) =>
+              line.message.includes(`e-mail via 127.0.0.1:${smtp.port} to ops@example.com, boss@example.com`)
+            )
+          )
 
-      yield* notifier.enqueue(raised)
-      const [failed] = yield* eventually(all, (rows) => rows[0]?.attempts === 1, "the rejected attempt")
-      assert.strictEqual(failed!.status, "pending")
-      assert.include(failed!.lastError, "451")
-      assert.strictEqual((yield* check).status, "degraded")
+          yield* notifier.enqueue(raised)
+          const [failed] = yield* eventually(all, (rows) => rows[0]?.attempts === 1, "the rejected attempt")
+          assert.strictEqual(failed!.status, "pending")
+          assert.include(failed!.lastError, "451")
+          assert.strictEqual((yield* check).status, "degraded")
 
-      yield* TestClock.adjust("5 seconds")
-      const [delivered] = yield* eventually(all, (rows) => rows[0]?.status === "delivered", "the e-mail")
-      assert.strictEqual(delivered!.attempts, 2)
-      assert.strictEqual(smtp.received.length, 1)
+          yield* TestClock.adjust("5 seconds")
+          const [delivered] = yield* eventually(all, (rows) => rows[0]?.status === "delivered", "the e-mail")
+          assert.strictEqual(delivered!.attempts, 2)
+          assert.strictEqual(smtp.received.length, 1)
 
-      const mail = smtp.received[0]!
-      assert.strictEqual(mail.user, "ircam")
-      assert.isFalse(mail.secure)
-      assert.strictEqual(mail.mailFrom, "ircam@example.com")
-      assert.deepStrictEqual(mail.rcptTo, ["ops@example.com", "boss@example.com"])
-      const parsed = parseMail(mail.raw)
-      assert.strictEqual(parsed.header("from"), "ircam <ircam@example.com>")
-      assert.strictEqual(parsed.header("to"), "ops@example.com, boss@example.com")
-      assert.strictEqual(parsed.header("subject"), "[ircam] CRITICAL raised: Oven too hot — press max 81.2 °C > 80 °C")
-      assert.strictEqual(parsed.header("message-id"), `<${delivered!.messageId}@ircam>`)
-      assert.include(parsed.text, "The CRITICAL alarm of rule \"Oven too hot\" was raised.")
-      assert.include(parsed.text, "Where:         zone \"press\" (#2)")
-      assert.include(parsed.text, "Raised at:     2026-11-24T10:00:00.500Z")
-      assert.include(parsed.text, "Event:         #12")
-      assert.strictEqual((yield* check).status, "ok")
+          const mail = smtp.received[0]!
+          assert.strictEqual(mail.user, "ircam")
+          assert.isFalse(mail.secure)
+          assert.strictEqual(mail.mailFrom, "ircam@example.com")
+          assert.deepStrictEqual(mail.rcptTo, ["ops@example.com", "boss@example.com"])
+          const parsed = parseMail(mail.raw)
+          assert.strictEqual(parsed.header("from"), "ircam <ircam@example.com>")
+          assert.strictEqual(parsed.header("to"), "ops@example.com, boss@example.com")
+          assert.strictEqual(
+            parsed.header("subject"),
+            "[ircam] CRITICAL raised: Oven too hot — press max 81.2 °C > 80 °C"
+          )
+          assert.strictEqual(parsed.header("message-id"), `<${delivered!.messageId}@ircam>`)
+          assert.include(parsed.text, "The CRITICAL alarm of rule \"Oven too hot\" was raised.")
+          assert.include(parsed.text, "Where:         zone \"press\" (#2)")
+          assert.include(parsed.text, "Raised at:     2026-11-24T10:00:00.500Z")
+          assert.include(parsed.text, "Event:         #12")
+          assert.strictEqual((yield* check).status, "ok")
+        }))
     }))
 
   it.scoped("e-mail: STARTTLS is used when offered, and a certificate that cannot be verified fails the attempt", () =>
     Effect.gen(function*() {
       // smtp-server offers STARTTLS with its built-in self-signed certificate
       const smtp = yield* smtpServer({ starttls: true })
-      const { all, notifier } = yield* setup({
+      yield* withNotifier({
         smtp: Option.some(smtpConfig(smtp.port, { user: Option.none(), password: Option.none() }))
-      })
-      yield* notifier.enqueue(cleared)
-      const [row] = yield* eventually(all, (rows) => rows[0]?.attempts === 1, "the attempt")
-      assert.strictEqual(row!.status, "pending")
-      assert.match(row!.lastError!, /certificate/i)
-      assert.strictEqual(smtp.received.length, 0)
+      }, () =>
+        Effect.gen(function*() {
+          yield* (yield* Notifier).enqueue(cleared)
+          const [row] = yield* eventually(all, (rows) => rows[0]?.attempts === 1, "the attempt")
+          assert.strictEqual(row!.status, "pending")
+          assert.match(row!.lastError!, /certificate/i)
+          assert.strictEqual(smtp.received.length, 0)
+        }))
     }))
 
   it.scoped("e-mail: a server that never answers fails the attempt at the timeout", () =>
@@ -467,26 +494,29 @@ describe("Notifier", () => {
           })
       )
       const { port } = silent.address() as AddressInfo
-      const { all, notifier } = yield* setup({ smtp: Option.some(smtpConfig(port)) })
-      yield* notifier.enqueue(raised)
-      yield* eventually(Effect.sync(() => connections.length), (n) => n === 1, "the connection")
-      yield* TestClock.adjust("1 minute")
-      const [row] = yield* eventually(all, (rows) => rows[0]?.attempts === 1, "the timeout")
-      assert.strictEqual(row!.lastError, "not sent within 1m")
+      yield* withNotifier({ smtp: Option.some(smtpConfig(port)) }, () =>
+        Effect.gen(function*() {
+          yield* (yield* Notifier).enqueue(raised)
+          yield* eventually(Effect.sync(() => connections.length), (n) => n === 1, "the connection")
+          yield* TestClock.adjust("1 minute")
+          const [row] = yield* eventually(all, (rows) => rows[0]?.attempts === 1, "the timeout")
+          assert.strictEqual(row!.lastError, "not sent within 1m")
+        }))
     }))
 
   it.scoped("e-mail: a notification that cannot be read fails its attempts", () =>
     Effect.gen(function*() {
       const smtp = yield* smtpServer()
-      const { all } = yield* setup({ smtp: Option.some(smtpConfig(smtp.port)) }, {
+      yield* withNotifier({ smtp: Option.some(smtpConfig(smtp.port)) }, () =>
+        Effect.gen(function*() {
+          const [row] = yield* eventually(all, (rows) => rows[0]?.attempts === 1, "the attempt")
+          assert.include(row!.lastError, "unreadable notification")
+          assert.strictEqual(smtp.received.length, 0)
+        }), {
         before: Effect.flatMap(SqlClient.SqlClient, (sql) =>
           sql`INSERT INTO outbox (channel, message_id, payload, status, attempts, next_attempt_at, created_at)
             VALUES ('email', 'msg_bad', '{"type":"alarm.raised"}', 'pending', 0, 0, 0)`)
       })
-      const [row] = yield* eventually(all, (rows) =>
-        rows[0]?.attempts === 1, "the attempt")
-      assert.include(row!.lastError, "unreadable notification")
-      assert.strictEqual(smtp.received.length, 0)
     }))
 
   it.scoped("the outbox survives a restart: a failed and an interrupted delivery are each delivered once", () =>
@@ -497,122 +527,142 @@ describe("Notifier", () => {
       const server = yield* webhookServer(["unavailable", "hang"])
       const config = { databasePath, webhookUrl: Option.some(server.url) }
 
-      const before = yield* setup(config)
-      yield* before.notifier.enqueue(raised)
-      yield* eventually(before.all, (rows) => rows[0]?.attempts === 1, "the failed attempt")
-      yield* before.notifier.enqueue(cleared)
-      yield* eventually(Effect.sync(() => server.requests.length), (n) => n === 2, "the hanging attempt")
-      // stop while the second attempt is under way
-      yield* Scope.close(before.scope, Exit.void)
-      const stopped = yield* setup({ databasePath }) // no channel: only to read the outbox
-      const kept = yield* stopped.all
-      assert.deepStrictEqual(kept.map((row) => [row.type, row.status, row.attempts]), [
-        ["alarm.cleared", "pending", 0],
-        ["alarm.raised", "pending", 1]
-      ])
-      assert.isTrue(stopped.logs.some((line) => line.message.includes("2 pending webhook notification(s) kept")))
-      yield* Scope.close(stopped.scope, Exit.void)
+      yield* withNotifier(config, () =>
+        Effect.gen(function*() {
+          const notifier = yield* Notifier
+          yield* notifier.enqueue(raised)
+          yield* eventually(all, (rows) => rows[0]?.attempts === 1, "the failed attempt")
+          yield* notifier.enqueue(cleared)
+          // stop while the second attempt is under way
+          yield* eventually(Effect.sync(() => server.requests.length), (n) => n === 2, "the hanging attempt")
+        }))
+      // no channel: only to read the outbox
+      yield* withNotifier({ databasePath }, (logs) =>
+        Effect.gen(function*() {
+          const kept = yield* all
+          assert.deepStrictEqual(kept.map((row) => [row.type, row.status, row.attempts]), [
+            ["alarm.cleared", "pending", 0],
+            ["alarm.raised", "pending", 1]
+          ])
+          assert.isTrue(logs.some((line) => line.message.includes("2 pending webhook notification(s) kept")))
+        }))
 
-      // the target is back: the interrupted one goes at once, the failed one when its retry is due
-      const after = yield* setup(config)
-      yield* eventually(after.all, (rows) => rows[0]?.status === "delivered", "the interrupted delivery")
-      assert.strictEqual(first(yield* after.all).status, "pending")
-      yield* TestClock.adjust("5 seconds")
-      const rows = yield* eventually(
-        after.all,
-        (rows) => rows.every((row) => row.status === "delivered"),
-        "both deliveries"
-      )
-      assert.deepStrictEqual(rows.map((row) => row.attempts), [1, 2])
-      const answered = server.requests.filter((request) => request.status === 204)
-      assert.deepStrictEqual(
-        answered.map((request) => request.headers["webhook-id"]).sort(),
-        rows.map((row) => row.messageId).sort()
-      )
-      // unsigned without a secret, and the same id on every attempt of a notification
-      assert.isUndefined(server.requests[0]!.headers["webhook-signature"])
-      assert.deepStrictEqual(
-        server.requests.map((request) => (JSON.parse(request.body) as Notification).type),
-        ["alarm.raised", "alarm.cleared", "alarm.cleared", "alarm.raised"]
-      )
-      assert.strictEqual(server.requests[0]!.headers["webhook-id"], server.requests[3]!.headers["webhook-id"])
-      assert.strictEqual(server.requests[1]!.headers["webhook-id"], server.requests[2]!.headers["webhook-id"])
-      assert.deepInclude((yield* after.check).details, { pending: 0, delivered: 2 })
+      // the target is back: rows left pending by an earlier run are attempted at once, oldest first
+      yield* withNotifier(config, () =>
+        Effect.gen(function*() {
+          const rows = yield* eventually(
+            all,
+            (rows) => rows.every((row) => row.status === "delivered"),
+            "both deliveries"
+          )
+          assert.deepStrictEqual(rows.map((row) => row.attempts), [1, 2])
+          const answered = server.requests.filter((request) => request.status === 204)
+          assert.deepStrictEqual(
+            answered.map((request) => request.headers["webhook-id"]).sort(),
+            rows.map((row) => row.messageId).sort()
+          )
+          // unsigned without a secret, and the same id on every attempt of a notification
+          assert.isUndefined(server.requests[0]!.headers["webhook-signature"])
+          assert.deepStrictEqual(
+            server.requests.map((request) => (JSON.parse(request.body) as Notification).type),
+            ["alarm.raised", "alarm.cleared", "alarm.raised", "alarm.cleared"]
+          )
+          assert.strictEqual(server.requests[0]!.headers["webhook-id"], server.requests[2]!.headers["webhook-id"])
+          assert.strictEqual(server.requests[1]!.headers["webhook-id"], server.requests[3]!.headers["webhook-id"])
+          assert.deepInclude((yield* check).details, { pending: 0, delivered: 2 })
+        }))
     }))
 
   it.scoped("gives up at the bound: status given_up with the last error, logged, listed and in health", () =>
     Effect.gen(function*() {
       const port = yield* closedPort
-      const { all, check, logs, notifier } = yield* setup(
+      yield* withNotifier(
         { webhookUrl: Option.some(new URL(`http://127.0.0.1:${port}/hook`)) },
+        (logs) =>
+          Effect.gen(function*() {
+            const notifier = yield* Notifier
+            yield* notifier.enqueue(raised)
+            // attempts at 0, 5, 15 and 35 s, the last one at the 60 s bound
+            for (const [attempts, wait] of [[1, 5], [2, 10], [3, 20], [4, 25]] as const) {
+              const [row] = yield* eventually(all, (rows) => rows[0]!.attempts === attempts, `attempt ${attempts}`)
+              assert.strictEqual(row!.status, "pending")
+              yield* TestClock.adjust(Duration.seconds(wait))
+            }
+            const [row] = yield* eventually(all, (rows) => rows[0]!.status === "given_up", "giving up")
+            assert.strictEqual(row!.attempts, 5)
+            assert.include(row!.lastError, "ECONNREFUSED")
+            assert.strictEqual(row!.nextAttemptAt, null)
+            assert.strictEqual(row!.deliveredAt, null)
+            assert.deepStrictEqual(
+              (yield* notifier.deliveries({ status: "given_up", limit: 10 })).map((delivery) => delivery.id),
+              [row!.id]
+            )
+            assert.deepStrictEqual(yield* notifier.deliveries({ status: "pending", limit: 10 }), [])
+            assert.isTrue(
+              logs.some((line) => line.level === "WARN" && line.message.includes("given up after 5 attempts"))
+            )
+            const health = yield* check
+            assert.strictEqual(health.status, "degraded")
+            assert.include(health.message, "1 notification(s) given up in the last hour")
+            assert.deepInclude(health.details, { givenUp: 1, givenUpLastHour: 1, pending: 0 })
+            // an hour later the channel is still failing (its last attempt failed), but nothing is recent
+            yield* TestClock.adjust("61 minutes")
+            assert.deepInclude((yield* check).details, { givenUp: 1, givenUpLastHour: 0 })
+          }),
         { settings: { giveUpAfter: Duration.minutes(1) } }
       )
-      yield* notifier.enqueue(raised)
-      // attempts at 0, 5, 15 and 35 s, the last one at the 60 s bound
-      for (const [attempts, wait] of [[1, 5], [2, 10], [3, 20], [4, 25]] as const) {
-        const [row] = yield* eventually(all, (rows) => rows[0]!.attempts === attempts, `attempt ${attempts}`)
-        assert.strictEqual(row!.status, "pending")
-        yield* TestClock.adjust(Duration.seconds(wait))
-      }
-      const [row] = yield* eventually(all, (rows) => rows[0]!.status === "given_up", "giving up")
-      assert.strictEqual(row!.attempts, 5)
-      assert.include(row!.lastError, "ECONNREFUSED")
-      assert.strictEqual(row!.nextAttemptAt, null)
-      assert.strictEqual(row!.deliveredAt, null)
-      assert.deepStrictEqual(
-        (yield* notifier.deliveries({ status: "given_up", limit: 10 })).map((delivery) => delivery.id),
-        [row!.id]
-      )
-      assert.deepStrictEqual(yield* notifier.deliveries({ status: "pending", limit: 10 }), [])
-      assert.isTrue(
-        logs.some((line) => line.level === "WARN" && line.message.includes("given up after 5 attempts"))
-      )
-      const health = yield* check
-      assert.strictEqual(health.status, "degraded")
-      assert.include(health.message, "1 notification(s) given up in the last hour")
-      assert.deepInclude(health.details, { givenUp: 1, givenUpLastHour: 1, pending: 0 })
-      // an hour later the channel is still failing (its last attempt failed), but nothing is recent
-      yield* TestClock.adjust("61 minutes")
-      assert.deepInclude((yield* check).details, { givenUp: 1, givenUpLastHour: 0 })
     }))
 
   it.scoped("a failing outbox is retried and shown in health; enqueue answers StorageError", () =>
     Effect.gen(function*() {
       const server = yield* webhookServer(["fail"])
-      const { all, check, logs, notifier, sql } = yield* setup({ webhookUrl: Option.some(server.url) })
-      yield* notifier.enqueue(raised)
-      yield* eventually(all, (rows) => rows[0]?.attempts === 1, "the failed attempt")
-      // (a statement first prepared while the table is away would stay failed in the driver's
-      // prepare cache for 10 minutes: run the health check's statements once before)
-      assert.strictEqual((yield* check).status, "degraded")
-      yield* sql`ALTER TABLE outbox RENAME TO outbox_away`
-      const error = yield* Effect.flip(notifier.enqueue(cleared))
-      assert.strictEqual(error._tag, "StorageError")
-      assert.include(error.message, "cannot store the alarm.cleared notification")
-      const listing = yield* Effect.flip(notifier.deliveries({ limit: 1 }))
-      assert.strictEqual(listing._tag, "StorageError")
-      // the retry is due: the worker cannot read the outbox
-      yield* TestClock.adjust("5 seconds")
-      yield* eventually(
-        Effect.sync(() => logs.filter((line) => line.message.includes("cannot read or update the outbox"))),
-        (lines) => lines.length === 1,
-        "the storage failure"
-      )
-      const broken = yield* check
-      assert.strictEqual(broken.status, "degraded")
-      assert.include(broken.message, "cannot read the outbox")
-      yield* sql`ALTER TABLE outbox_away RENAME TO outbox`
-      // the worker tries again after 5 s and delivers
-      yield* TestClock.adjust("5 seconds")
-      yield* eventually(all, (rows) => rows[0]?.status === "delivered", "the delivery")
-      assert.strictEqual((yield* check).status, "ok")
+      yield* withNotifier({ webhookUrl: Option.some(server.url) }, (logs) =>
+        Effect.gen(function*() {
+          const notifier = yield* Notifier
+          const sql = yield* SqlClient.SqlClient
+          yield* notifier.enqueue(raised)
+          yield* eventually(all, (rows) => rows[0]?.attempts === 1, "the failed attempt")
+          // (a statement first prepared while the table is away would stay failed in the driver's
+          // prepare cache for 10 minutes: run the health check's statements once before)
+          assert.strictEqual((yield* check).status, "degraded")
+          yield* sql`ALTER TABLE outbox RENAME TO outbox_away`
+          const error = yield* Effect.flip(notifier.enqueue(cleared))
+          assert.strictEqual(error._tag, "StorageError")
+          assert.include(error.message, "cannot store the notification")
+          const listing = yield* Effect.flip(notifier.deliveries({ limit: 1 }))
+          assert.strictEqual(listing._tag, "StorageError")
+          // the retry is due: the worker cannot read the outbox
+          yield* TestClock.adjust("5 seconds")
+          const storageFailure = (line: LogLine) =>
+            line.message.includes("webhook notifications: cannot read the outbox")
+          yield* eventually(
+            Effect.sync(() => logs.filter(storageFailure)),
+            (lines) => lines.length === 1,
+            "the storage failure"
+          )
+          const broken = yield* check
+          assert.strictEqual(broken.status, "degraded")
+          assert.include(broken.message, "cannot read the outbox")
+          yield* sql`ALTER TABLE outbox_away RENAME TO outbox`
+          // the worker tries again after 5 s and delivers
+          yield* TestClock.adjust("5 seconds")
+          yield* eventually(all, (rows) => rows[0]?.status === "delivered", "the delivery")
+          assert.strictEqual((yield* check).status, "ok")
+        }))
     }))
 
   it.scoped("a backlog is delivered in batches, oldest first", () =>
     Effect.gen(function*() {
       const server = yield* webhookServer([])
       const payload = JSON.stringify(raised)
-      const { all } = yield* setup({ webhookUrl: Option.some(server.url) }, {
+      yield* withNotifier({ webhookUrl: Option.some(server.url) }, () =>
+        Effect.gen(function*() {
+          yield* eventually(all, (rows) => rows.every((row) => row.status === "delivered"), "the backlog")
+          assert.deepStrictEqual(
+            server.requests.map((request) => request.headers["webhook-id"]),
+            Array.from({ length: 25 }, (_, i) => `msg_backlog_${i}`)
+          )
+        }), {
         before: Effect.flatMap(SqlClient.SqlClient, (sql) =>
           sql`INSERT INTO outbox ${
             sql.insert(Array.from({ length: 25 }, (_, i) => ({
@@ -626,79 +676,198 @@ describe("Notifier", () => {
             })))
           }`)
       })
-      yield* eventually(all, (rows) =>
-        rows.every((row) =>
-          row.status === "delivered"
-        ), "the backlog")
-      assert.deepStrictEqual(
-        server.requests.map((request) => request.headers["webhook-id"]),
-        Array.from({ length: 25 }, (_, i) => `msg_backlog_${i}`)
-      )
     }))
 
   it.scoped("a defect in a delivery is logged, shown in health, and the worker goes on", () =>
     Effect.gen(function*() {
-      const { all, check, logs, notifier } = yield* setup({ webhookUrl: Option.some(new URL("http://127.0.0.1:9/")) }, {
+      yield* withNotifier({ webhookUrl: Option.some(new URL("http://127.0.0.1:9/")) }, (logs) =>
+        Effect.gen(function*() {
+          yield* (yield* Notifier).enqueue(raised)
+          const unexpected = (line: LogLine) => line.message.includes("webhook notifications: unexpected failure: bug")
+          yield* eventually(Effect.sync(() => logs.filter(unexpected)), (lines) => lines.length === 1, "the log")
+          assert.strictEqual((yield* check).status, "degraded")
+          // tried again after 5 s, then 10 s
+          yield* TestClock.adjust("5 seconds")
+          yield* eventually(Effect.sync(() => logs.filter(unexpected)), (lines) => lines.length === 2, "the second")
+          yield* TestClock.adjust("9 seconds")
+          assert.strictEqual(logs.filter(unexpected).length, 2)
+          assert.deepInclude((yield* all)[0], { status: "pending", attempts: 0 })
+        }), {
         httpClient: Layer.succeed(HttpClient.HttpClient, HttpClient.make(() => Effect.die(new Error("bug"))))
       })
-      yield* notifier.enqueue(raised)
-      const unexpected = (line: LogLine) => line.message.includes("webhook notifications: unexpected failure: bug")
-      yield* eventually(Effect.sync(() => logs.filter(unexpected)), (lines) => lines.length === 1, "the log")
-      assert.strictEqual((yield* check).status, "degraded")
-      // tried again after 5 s, then 10 s
-      yield* TestClock.adjust("5 seconds")
-      yield* eventually(Effect.sync(() => logs.filter(unexpected)), (lines) => lines.length === 2, "the second")
-      yield* TestClock.adjust("9 seconds")
-      assert.strictEqual(logs.filter(unexpected).length, 2)
-      assert.deepInclude((yield* all)[0], { status: "pending", attempts: 0 })
     }))
 
   it.scoped("no channel configured: enqueue stores nothing, health says so", () =>
-    Effect.gen(function*() {
-      const { all, check, logs, notifier } = yield* setup({})
-      assert.deepStrictEqual(notifier.channels, [])
-      yield* notifier.enqueue(raised)
-      assert.deepStrictEqual(yield* all, [])
-      const health = yield* check
-      assert.strictEqual(health.status, "ok")
-      assert.strictEqual(health.message, "no notification channel configured")
-      assert.isTrue(logs.some((line) => line.message.includes("no notification channel configured")))
-    }))
+    withNotifier({}, (logs) =>
+      Effect.gen(function*() {
+        const notifier = yield* Notifier
+        assert.deepStrictEqual(notifier.channels, [])
+        yield* notifier.enqueue(raised)
+        assert.deepStrictEqual(yield* all, [])
+        const health = yield* check
+        assert.strictEqual(health.status, "ok")
+        assert.strictEqual(health.message, "no notification channel configured")
+        assert.isTrue(logs.some((line) => line.message.includes("no notification channel configured")))
+      })))
 
   it.scoped("both channels: one row each, with its own id, and the listing filters", () =>
     Effect.gen(function*() {
       const server = yield* webhookServer([])
       const smtp = yield* smtpServer()
-      const { all, notifier } = yield* setup({
+      yield* withNotifier({
         webhookUrl: Option.some(server.url),
         smtp: Option.some(smtpConfig(smtp.port, { user: Option.none(), password: Option.none() }))
+      }, () =>
+        Effect.gen(function*() {
+          const notifier = yield* Notifier
+          assert.deepStrictEqual(notifier.channels, ["webhook", "email"])
+          yield* notifier.enqueue(cleared)
+          const rows = yield* eventually(
+            all,
+            (rows) => rows.length === 2 && rows.every((row) => row.status === "delivered"),
+            "both"
+          )
+          assert.notStrictEqual(rows[0]!.messageId, rows[1]!.messageId)
+          const email = yield* notifier.deliveries({ channel: "email", limit: 10 })
+          assert.deepStrictEqual(email.map((row) => row.channel), ["email"])
+          assert.deepStrictEqual(
+            (yield* notifier.deliveries({ before: email[0]!.id, limit: 10 })).map((row) => row.id),
+            rows.filter((row) => row.id < email[0]!.id).map((row) => row.id)
+          )
+          assert.isUndefined(smtp.received[0]!.user)
+          const parsed = parseMail(smtp.received[0]!.raw)
+          assert.strictEqual(
+            parsed.header("subject"),
+            "[ircam] WARNING cleared: Cold start — whole frame (was min -2 °C < 0 °C)"
+          )
+          assert.include(parsed.text, "was cleared")
+          assert.include(parsed.text, "Where:         the whole frame")
+          assert.include(parsed.text, "Acknowledged:  2026-11-24T10:01:00.000Z")
+          assert.include(parsed.text, "Event:         none")
+        }))
+    }))
+})
+
+describe("Notifier, on the monotonic clock", () => {
+  const DAY = 86_400_000
+
+  /** A channel whose target is down: every attempt fails, and is noted with its monotonic time. */
+  const downTarget = (attempts: Array<{ readonly messageId: string; readonly at: number }>): Sender => ({
+    channel: "webhook",
+    label: "a target that is down",
+    send: (message) =>
+      Effect.flatMap(monotonicMs, (at) => {
+        attempts.push({ messageId: message.messageId, at })
+        return new DeliveryFailed({ channel: "webhook", message: "HTTP 503" })
       })
-      assert.deepStrictEqual(notifier.channels, ["webhook", "email"])
-      yield* notifier.enqueue(cleared)
-      const rows = yield* eventually(all, (rows) =>
-        rows.length === 2 && rows.every((row) => row.status === "delivered"), "both")
-      assert.notStrictEqual(rows[0]!.messageId, rows[1]!.messageId)
-      const email = yield* notifier.deliveries({ channel: "email", limit: 10 })
-      assert.deepStrictEqual(
-        email.map((row) =>
-          row.channel
-        ),
-        ["email"]
+  })
+
+  /** When attempts fall due, from `first` on, for a row that gives up at `deadline` (monotonic ms). */
+  const schedule = (first: number, deadline: number) => {
+    const times = [first]
+    for (let failures = 1; times[times.length - 1]! < deadline; failures++) {
+      const last = times[times.length - 1]!
+      times.push(Math.min(last + retryDelay(NotifierSettings.defaultValue(), failures, 1), deadline))
+    }
+    return times
+  }
+
+  /** Waits (no time passes) for the worker to get through what is due. */
+  const settle = <A, R>(effect: Effect.Effect<A, never, R>, until: (a: A) => boolean) =>
+    Effect.gen(function*() {
+      for (let n = 0; n < 1000; n++) {
+        const value = yield* effect
+        if (until(value)) return value
+        yield* Effect.yieldNow()
+      }
+      return yield* Effect.dieMessage("the worker never got there")
+    })
+
+  const retriesAcross = (stepMs: number) =>
+    Effect.gen(function*() {
+      const attempts: Array<{ readonly messageId: string; readonly at: number }> = []
+      yield* withSteppedClock((clock) =>
+        withNotifier({}, () =>
+          Effect.gen(function*() {
+            yield* (yield* Notifier).enqueue(raised)
+            yield* settle(Effect.sync(() => attempts.length), (n) => n === 1)
+            // the target is down; the wall clock is stepped before the first retry
+            yield* clock.step(stepMs)
+            yield* TestClock.adjust(4_999)
+            assert.lengthOf(attempts, 1, "not before the backoff has passed")
+            yield* TestClock.adjust(1)
+            yield* settle(Effect.sync(() => attempts.length), (n) => n === 2)
+            const [row] = yield* all
+            assert.strictEqual(row!.status, "pending", "not given up")
+            assert.strictEqual(row!.nextAttemptAt, stepMs + 5_000 + 10_000, "labelled on the wall clock")
+            // on until 24 h of monotonic time have passed since it was queued
+            yield* TestClock.adjust(DAY - 5_000 - 1)
+            assert.strictEqual((yield* all)[0]!.status, "pending")
+            yield* TestClock.adjust(1)
+            const [given] = yield* settle(all, (rows) => rows[0]!.status === "given_up")
+            const due = schedule(0, DAY)
+            assert.deepStrictEqual(attempts.map((attempt) => attempt.at), due, "each attempt when it was due")
+            assert.strictEqual(given!.attempts, due.length)
+            assert.strictEqual(new Set(attempts.map((attempt) => attempt.messageId)).size, 1)
+          }), { channels: [downTarget(attempts)] })
       )
-      assert.deepStrictEqual(
-        (yield* notifier.deliveries({ before: email[0]!.id, limit: 10 })).map((row) => row.id),
-        rows.filter((row) => row.id < email[0]!.id).map((row) => row.id)
-      )
-      assert.isUndefined(smtp.received[0]!.user)
-      const parsed = parseMail(smtp.received[0]!.raw)
-      assert.strictEqual(
-        parsed.header("subject"),
-        "[ircam] WARNING cleared: Cold start — whole frame (was min -2 °C < 0 °C)"
-      )
-      assert.include(parsed.text, "was cleared")
-      assert.include(parsed.text, "Where:         the whole frame")
-      assert.include(parsed.text, "Acknowledged:  2026-11-24T10:01:00.000Z")
-      assert.include(parsed.text, "Event:         none")
+    })
+
+  it.effect("retries keep their backoff when the wall clock is stepped back a month", () => retriesAcross(-30 * DAY))
+
+  it.effect("retries keep their backoff, and nothing is given up early, when it is stepped forward a month", () =>
+    retriesAcross(30 * DAY))
+
+  it.effect("rows pending from an earlier run are attempted at start-up; their age counts on the wall clock", () =>
+    Effect.gen(function*() {
+      const now = Date.UTC(2026, 10, 24, 12)
+      yield* TestClock.setTime(now)
+      const payload = JSON.stringify(raised)
+      const row = (messageId: string, createdAt: number, attempts: number) => ({
+        channel: "webhook",
+        messageId,
+        payload,
+        status: "pending",
+        attempts,
+        nextAttemptAt: createdAt,
+        createdAt
+      })
+      const attempts: Array<{ readonly messageId: string; readonly at: number }> = []
+      yield* withNotifier({}, () =>
+        Effect.gen(function*() {
+          // all three at once, oldest first, before any time passes
+          yield* settle(Effect.sync(() => attempts.length), (n) => n === 3)
+          assert.deepStrictEqual(attempts, [
+            { messageId: "msg_an_hour_old", at: now },
+            { messageId: "msg_almost_a_day_old", at: now },
+            { messageId: "msg_from_the_future", at: now }
+          ])
+          assert.deepStrictEqual((yield* all).map((delivery) => delivery.attempts), [1, 1, 3])
+          // the one queued 23 h 59 min ago gives up a minute later; the others go on
+          yield* TestClock.adjust("1 minute")
+          const rows = yield* settle(all, (rows) => rows[1]!.status === "given_up")
+          assert.deepStrictEqual(rows.map((delivery) => delivery.status), ["pending", "given_up", "pending"])
+          const times = (messageId: string) =>
+            attempts.filter((attempt) => attempt.messageId === messageId).map((attempt) => attempt.at - now)
+          assert.deepStrictEqual(times("msg_almost_a_day_old"), [0, 5_000, 15_000, 35_000, 60_000])
+          assert.deepStrictEqual(
+            times("msg_an_hour_old"),
+            [0, 20_000, 60_000],
+            "its backoff goes on from its 3rd attempt"
+          )
+          assert.deepStrictEqual(times("msg_from_the_future"), [0, 5_000, 15_000, 35_000])
+        }), {
+        channels: [downTarget(attempts)],
+        before: Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          sql`INSERT INTO outbox ${
+            sql.insert([
+              row("msg_an_hour_old", now - 3_600_000, 2),
+              row("msg_almost_a_day_old", now - DAY + 60_000, 0),
+              // queued before the wall clock was stepped back
+              row("msg_from_the_future", now + DAY, 0)
+            ])
+          }`)
+      })
     }))
 })
 

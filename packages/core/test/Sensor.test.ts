@@ -1,10 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Stream } from "effect"
-import type { Frame } from "../src/Frame.js"
-import { PIXELS } from "../src/Frame.js"
 import { Sensor, SensorError } from "../src/Sensor.js"
+import * as TestFrames from "./support/TestFrames.js"
 
-const frame: Frame = { temperatures: new Float32Array(PIXELS), capturedAt: 1, sequence: 0, ambient: 25, vdd: 3.3 }
+const frame = TestFrames.make({ at: 1 })
 
 describe("Sensor.layerTest", () => {
   it.effect("serves the given frames with test info", () =>

@@ -5,13 +5,22 @@ import type { Frame } from "../src/Frame.js"
 import { HEIGHT, PIXELS, WIDTH } from "../src/Frame.js"
 import { Sensor } from "../src/Sensor.js"
 import * as SimulatedSensor from "../src/SimulatedSensor.js"
-import { hotCycleSeconds, hotPlate, hotPlateExcess, make, renderScene } from "../src/SimulatedSensor.js"
+import { hotCycleSeconds, hotPlate, hotPlateExcess, make, paced, renderScene } from "../src/SimulatedSensor.js"
+import { monotonicMs } from "../src/Time.js"
 import { stats } from "../src/Zone.js"
+import { withSteppedClock } from "./support/SteppedClock.js"
+import * as TestFrames from "./support/TestFrames.js"
 
 const render = (seed: number, sequence: number, refreshRateHz = 8) => {
   const out = new Float32Array(PIXELS)
   renderScene(seed, sequence, refreshRateHz, out)
   return out
+}
+
+/** The scene at `sequence` as a frame. */
+const rendered = (seed: number, sequence: number, refreshRateHz: number) => {
+  const temperatures = render(seed, sequence, refreshRateHz)
+  return TestFrames.make({ sequence, temperatures: (i) => temperatures[i]! })
 }
 
 const onPlate = (col: number, row: number) =>
@@ -130,12 +139,12 @@ describe("renderScene", () => {
 
   it("scene time is the sequence divided by the refresh rate", () => {
     // 40 s into the scene: frame 320 at 8 Hz and frame 20 at 0.5 Hz are both hot
-    const hot8 = stats({ temperatures: render(5, 320, 8), capturedAt: 0, sequence: 320, ambient: 0, vdd: 0 }, hotPlate)
-    const hot05 = stats({ temperatures: render(5, 20, 0.5), capturedAt: 0, sequence: 20, ambient: 0, vdd: 0 }, hotPlate)
+    const hot8 = stats(rendered(5, 320, 8), hotPlate)
+    const hot05 = stats(rendered(5, 20, 0.5), hotPlate)
     assert.isAbove(hot8.min, 60)
     assert.isAbove(hot05.min, 60)
     // while frame 320 at 64 Hz is 5 s in: idle
-    const idle = stats({ temperatures: render(5, 320, 64), capturedAt: 0, sequence: 320, ambient: 0, vdd: 0 }, hotPlate)
+    const idle = stats(rendered(5, 320, 64), hotPlate)
     assert.isBelow(idle.max, 45)
   })
 
@@ -209,6 +218,7 @@ describe("SimulatedSensor.make", () => {
       all.forEach((frame, i) => {
         assert.strictEqual(frame.sequence, i)
         assert.strictEqual(frame.capturedAt, 1_700_000_000_000 + i * 500)
+        assert.strictEqual(frame.monotonicMs, 1_700_000_000_000 + i * 500)
         assert.deepStrictEqual(frame.temperatures, render(3, i, 2))
         assert.strictEqual(frame.vdd, 3.3)
         const mean = frame.temperatures.reduce((sum, t) => sum + t, 0) / PIXELS
@@ -234,6 +244,84 @@ describe("SimulatedSensor.make", () => {
       assert.deepStrictEqual(a, b)
       assert.notDeepEqual(a, c)
     }))
+})
+
+describe("SimulatedSensor pace", () => {
+  const gaps = (values: ReadonlyArray<number>) => values.slice(1).map((v, i) => v - values[i]!)
+
+  for (
+    const [name, stepMs] of [["back 60 s", -60_000], ["forward 60 s", 60_000], [
+      "forward 90 days",
+      90 * 86_400_000
+    ]] as const
+  ) {
+    it.effect(`stays at REFRESH_RATE_HZ when the wall clock is stepped ${name}`, () =>
+      withSteppedClock((clock) =>
+        Effect.gen(function*() {
+          yield* TestClock.setTime(1_700_000_000_000)
+          const sensor = yield* make({ seed: 1, refreshRateHz: 8 })
+          const { fiber, frames } = yield* collect(sensor)
+          yield* TestClock.adjust("2 seconds")
+          yield* clock.step(stepMs)
+          yield* TestClock.adjust("3 seconds")
+          const all = yield* frames
+          // 5 s at 8 Hz: the first frame at once and one every 125 ms, neither fewer nor a burst
+          assert.strictEqual(all.length, 41)
+          assert.deepStrictEqual(all.map((f) => f.sequence), all.map((_, i) => i))
+          // (to the µs: the TestClock's nanoseconds of a 2023 epoch are a float)
+          assert.deepStrictEqual(gaps(all.map((f) => f.monotonicMs)).map(Math.round), all.slice(1).map(() => 125))
+          // the wall-clock labels are as measured: they jump with the clock
+          assert.strictEqual(all[16]!.capturedAt, 1_700_000_002_000)
+          assert.strictEqual(all[17]!.capturedAt, 1_700_000_002_125 + stepMs)
+          yield* Fiber.interrupt(fiber)
+        })
+      ))
+  }
+
+  it.effect("a consumer that falls behind gets the next frame at once, then the usual pace, and no burst", () =>
+    Effect.gen(function*() {
+      const sensor = yield* make({ seed: 1, refreshRateHz: 8 })
+      const times: Array<number> = []
+      const fiber = yield* sensor.frames.pipe(
+        // the consumer spends 1 s on frame 2
+        Stream.runForEach((frame) =>
+          Effect.gen(function*() {
+            times.push(frame.monotonicMs)
+            if (frame.sequence === 2) yield* Effect.sleep("1 second")
+          })
+        ),
+        Effect.fork
+      )
+      yield* TestClock.adjust("2 seconds")
+      // frames 0, 1, 2 on time; frame 3 when the consumer asks, at 1250 ms; then every 125 ms again
+      assert.deepStrictEqual(times.slice(0, 6), [0, 125, 250, 1250, 1375, 1500])
+      assert.strictEqual(times.length, 3 + 7)
+      yield* Fiber.interrupt(fiber)
+    }))
+
+  for (const periods of [1, 1.5, 2, 3, 7]) {
+    it.effect(`a consumer ${periods} period(s) late never gets two frames at once`, () =>
+      Effect.gen(function*() {
+        const times: Array<number> = []
+        const fiber = yield* paced(100, monotonicMs).pipe(
+          Stream.runForEach((at) =>
+            Effect.gen(function*() {
+              times.push(at)
+              if (times.length === 2) yield* Effect.sleep(periods * 100)
+            })
+          ),
+          Effect.fork
+        )
+        yield* TestClock.adjust("2 seconds")
+        const late = 100 + periods * 100
+        // the frame after the delay comes when the consumer asks, the next one at most a period later
+        assert.strictEqual(times[2], late)
+        assert.isAbove(times[3]!, late)
+        assert.isAtMost(times[3]!, late + 100)
+        for (let i = 4; i < times.length; i++) assert.strictEqual(times[i]! - times[i - 1]!, 100)
+        yield* Fiber.interrupt(fiber)
+      }))
+  }
 })
 
 describe("SimulatedSensor.layer", () => {

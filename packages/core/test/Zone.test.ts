@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either, ParseResult, Schema } from "effect"
-import type { Frame } from "../src/Frame.js"
-import { HEIGHT, PIXELS, WIDTH } from "../src/Frame.js"
+import { type Frame, WIDTH } from "../src/Frame.js"
 import { defaultColors, outOfBounds, stats, Zone, ZoneId, ZoneInput, type ZoneSpec } from "../src/Zone.js"
+import * as TestFrames from "./support/TestFrames.js"
 
 const decode = Schema.decodeUnknownEither(ZoneInput)
 
@@ -25,13 +25,8 @@ const firstIssue = (input: unknown) => {
   return issue!
 }
 
-const frameOf = (value: (col: number, row: number) => number): Frame => {
-  const temperatures = new Float32Array(PIXELS)
-  for (let row = 0; row < HEIGHT; row++) {
-    for (let col = 0; col < WIDTH; col++) temperatures[row * WIDTH + col] = value(col, row)
-  }
-  return { temperatures, capturedAt: 0, sequence: 0, ambient: 25, vdd: 3.3 }
-}
+const frameOf = (value: (col: number, row: number) => number): Frame =>
+  TestFrames.make({ temperatures: (i) => value(i % WIDTH, Math.floor(i / WIDTH)) })
 
 describe("ZoneInput", () => {
   it("decodes the canonical form with its optional fields", () => {

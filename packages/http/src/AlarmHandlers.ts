@@ -3,8 +3,10 @@
  * acknowledgement (answered by the AlarmEngine), and the delivery of their notifications (Notifier).
  */
 import { HttpApiBuilder } from "@effect/platform"
+import { historyEntryJson } from "@ircam/core/Alarm"
 import { AlarmEngine } from "@ircam/core/AlarmEngine"
-import { Notifier, toJson } from "@ircam/core/Notifier"
+import { toJson } from "@ircam/core/Delivery"
+import { Notifier } from "@ircam/core/Notifier"
 import { Effect, Option } from "effect"
 import { IrcamApi } from "./Api.js"
 import { LiveStream } from "./LiveStream.js"
@@ -22,10 +24,13 @@ export const layer = HttpApiBuilder.group(IrcamApi, "alarms", (handlers) =>
       .handle("deleteRule", ({ path }) => engine.deleteRule(path.id))
       .handle("active", () => engine.active)
       .handle("stream", () => live.respond({ every: Option.none() }))
-      .handle("history", ({ urlParams }) => engine.history(urlParams))
+      .handle("history", ({ urlParams }) =>
+        Effect.map(engine.history(urlParams), (entries) => entries.map(historyEntryJson)))
       .handle("notifications", ({ urlParams }) =>
-        Effect.map(notifier.deliveries(urlParams), (deliveries) => deliveries.map(toJson)))
+        Effect.map(notifier.deliveries(urlParams), (deliveries) =>
+          deliveries.map(toJson)))
       .handle("get", ({ path }) =>
         engine.getAlarm(path.id))
-      .handle("acknowledge", ({ path }) => engine.acknowledge(path.id))
+      .handle("acknowledge", ({ path }) =>
+        engine.acknowledge(path.id))
   }))

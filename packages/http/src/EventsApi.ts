@@ -2,9 +2,9 @@
  * The events group of the API: recordings, their frames (JSON, CSV, PNG) and manual triggers.
  */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { EventId, EventJson, EventKind, EventStatus } from "@ircam/core/Event"
-import { EventNotFound, StorageError } from "@ircam/core/EventStore"
+import { EventId, EventJson, EventKind, EventNotFound, EventStatus } from "@ircam/core/Event"
 import { IsoTime, PIXELS, WIDTH } from "@ircam/core/Frame"
+import { StorageError } from "@ircam/core/StorageError"
 import { ZoneId } from "@ircam/core/Zone"
 import { Option, ParseResult, Schema } from "effect"
 import { FrameNotFound } from "./ApiErrors.js"

@@ -28,9 +28,9 @@ const ThermalLive = HttpApiBuilder.group(IrcamApi, "thermal", (handlers) =>
     let cached: { readonly frame: Frame; readonly response: HttpServerResponse.HttpServerResponse } | undefined
     return handlers
       .handle("realTime", () =>
-        Effect.map(latestSnapshot, ({ frame }) => {
+        Effect.map(latestSnapshot, ({ frame, summary }) => {
           if (cached?.frame !== frame) {
-            cached = { frame, response: HttpServerResponse.unsafeJson(toJson(frame)) }
+            cached = { frame, response: HttpServerResponse.unsafeJson(toJson(frame, summary)) }
           }
           return cached.response
         }))

@@ -10,13 +10,13 @@
  * costs neither memory nor time in the monitor loop. At most `MAX_STREAMS` streams are open.
  */
 import { HttpServerResponse } from "@effect/platform"
-import { AlarmEngine } from "@ircam/core/AlarmEngine"
+import { type AlarmChange, AlarmEngine } from "@ircam/core/AlarmEngine"
 import { AppConfig } from "@ircam/core/AppConfig"
 import { toJson as eventJson } from "@ircam/core/Event"
 import { EventStore, type RecordingChange } from "@ircam/core/EventStore"
-import { type Frame, toJson as frameJson } from "@ircam/core/Frame"
-import * as Health from "@ircam/core/Health"
-import { Monitor } from "@ircam/core/Monitor"
+import { toJson as frameJson } from "@ircam/core/Frame"
+import type { CheckResult } from "@ircam/core/Health"
+import { Monitor, type Snapshot } from "@ircam/core/Monitor"
 import { Deferred, Effect, Option, PubSub, type Queue, Schedule, Stream } from "effect"
 import { TooManyStreams } from "./ApiErrors.js"
 
@@ -36,9 +36,9 @@ interface FrameMessage {
   readonly bytes: Uint8Array
 }
 
-const frameMessage = (frame: Frame): FrameMessage => ({
+const frameMessage = ({ frame, summary }: Snapshot): FrameMessage => ({
   sequence: frame.sequence,
-  bytes: message("frame", JSON.stringify(frameJson(frame)))
+  bytes: message("frame", JSON.stringify(frameJson(frame, summary)))
 })
 
 const recordingJson = (change: RecordingChange) =>
@@ -47,6 +47,10 @@ const recordingJson = (change: RecordingChange) =>
       ? { transition: change.transition, id: change.id }
       : { transition: change.transition, event: eventJson(change.event) }
   )
+
+/** Alarms raised, acknowledged or cleared (not rule changes). */
+const isAlarmTransition = (change: AlarmChange): change is Extract<AlarmChange, { readonly alarm: unknown }> =>
+  "alarm" in change
 
 export interface StreamOptions {
   /** one frame message every this many sensor frames; none: no frames at all */
@@ -73,32 +77,28 @@ export class LiveStream extends Effect.Service<LiveStream>()("@ircam/http/LiveSt
     let skipped = 0
     let latest: FrameMessage | undefined
 
-    yield* monitor.changes.pipe(
-      Stream.filterMap((snapshot) => snapshot),
-      Stream.runForEach(({ frame }) => {
+    yield* Stream.unwrapScoped(monitor.changes).pipe(
+      Stream.runForEach((snapshot) => {
         // nobody watching, nothing to serialise
         if (withFrames === 0) {
           latest = undefined
           return Effect.void
         }
-        latest = frameMessage(frame)
+        latest = frameMessage(snapshot)
         return PubSub.publish(framePubSub, latest)
       }),
       Effect.forkScoped
     )
 
-    yield* Health.register(
-      "streams",
-      Effect.sync(() => ({
-        status: "ok" as const,
-        details: { open, max: maxStreams, opened, refused, framesSkipped: skipped }
-      }))
-    )
+    const health: Effect.Effect<CheckResult> = Effect.sync(() => ({
+      status: "ok",
+      details: { open, max: maxStreams, opened, refused, framesSkipped: skipped }
+    }))
 
     /** The latest frame's message. */
     const current = Effect.map(
       monitor.latest,
-      Option.map(({ frame }) => latest?.sequence === frame.sequence ? latest : frameMessage(frame))
+      Option.map((snapshot) => latest?.sequence === snapshot.frame.sequence ? latest : frameMessage(snapshot))
     )
 
     /** Every `every`-th frame from the subscription, starting with the latest frame. */
@@ -149,8 +149,10 @@ export class LiveStream extends Effect.Service<LiveStream>()("@ircam/http/LiveSt
             })
         )
         const sources: Array<Stream.Stream<Uint8Array>> = [
-          Stream.map(yield* alarms.subscribe, (change) => message("alarm", JSON.stringify(change))),
-          Stream.map(yield* events.subscribe, (change) => message("recording", recordingJson(change))),
+          Stream.filterMap(yield* alarms.changes, (change) =>
+            isAlarmTransition(change) ? Option.some(message("alarm", JSON.stringify(change))) : Option.none()),
+          Stream.map(yield* events.changes, (change) =>
+            message("recording", recordingJson(change))),
           keepAlive
         ]
         if (Option.isSome(options.every)) {
@@ -167,6 +169,10 @@ export class LiveStream extends Effect.Service<LiveStream>()("@ircam/http/LiveSt
         })
       })
 
-    return { respond } as const
+    return {
+      respond,
+      /** the `streams` check: streams open, opened, refused, frames skipped for slow clients */
+      health
+    } as const
   })
 }) {}

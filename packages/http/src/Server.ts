@@ -6,6 +6,7 @@
 import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { AppConfig } from "@ircam/core/AppConfig"
+import { Health } from "@ircam/core/Health"
 import { Duration, Effect, Layer, LogLevel, Option } from "effect"
 import { createServer, type Server } from "node:http"
 import { IrcamApi } from "./Api.js"
@@ -35,6 +36,11 @@ const ServeLive = Layer.unwrapEffect(
   )
 )
 
+/** The live streams' check, beside the core's. */
+const StreamsCheck = Layer.effectDiscard(
+  Effect.flatMap(Effect.all([Health, LiveStream]), ([health, live]) => health.register("streams", live.health))
+)
+
 /** The whole HTTP application; needs an `HttpServer` (tests use `NodeHttpServer.layerTest`). */
 export const AppLive = ServeLive.pipe(
   Layer.provide(ErrorResponses.layer),
@@ -42,6 +48,7 @@ export const AppLive = ServeLive.pipe(
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/v1/openapi.json" })),
   Layer.provide(RootLive),
   Layer.provide(ApiLive),
+  Layer.provideMerge(StreamsCheck),
   Layer.provideMerge(LiveStream.Default)
 )
 

@@ -3,6 +3,7 @@
  */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { IsoTime } from "@ircam/core/Frame"
+import { StorageError } from "@ircam/core/StorageError"
 import { Zone, ZoneId, ZoneInput } from "@ircam/core/Zone"
 import { ZoneIdTaken, ZoneLimitReached, ZoneNotFound, ZoneOutOfBounds } from "@ircam/core/ZoneRepo"
 import { Schema } from "effect"
@@ -58,5 +59,6 @@ export class ZonesApi extends HttpApiGroup.make("zones")
       .addError(ZoneNotFound, { status: 404 })
       .addError(NoFrameYet)
   )
+  .addError(StorageError, { status: 503 })
   .annotate(OpenApi.Title, "Zones")
 {}

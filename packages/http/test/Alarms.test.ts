@@ -12,14 +12,16 @@ import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
 import { AlarmId, AlarmJson, HistoryEntryJson, Rule, RuleId } from "@ircam/core/Alarm"
 import type { AppConfigShape } from "@ircam/core/AppConfig"
+import { DeliveryJson } from "@ircam/core/Delivery"
 import { EventId, EventJson } from "@ircam/core/Event"
-import { type Frame, PIXELS } from "@ircam/core/Frame"
-import { DeliveryJson, NotifierSettings } from "@ircam/core/Notifier"
+import { PIXELS } from "@ircam/core/Frame"
+import { NotifierSettings } from "@ircam/core/NotifierSettings"
 import * as SimulatedSensor from "@ircam/core/SimulatedSensor"
 import { type Rect, stats, ZoneId } from "@ircam/core/Zone"
 import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
+import * as TestFrames from "../../core/test/support/TestFrames.js"
 import { HistoryParams, NotificationParams } from "../src/AlarmsApi.js"
 import { IrcamApi } from "../src/Api.js"
 import {
@@ -116,8 +118,10 @@ const plate: Rect = SimulatedSensor.hotPlate
 const sceneStats = (sequence: number, rect: Rect = plate) => {
   const temperatures = new Float32Array(PIXELS)
   SimulatedSensor.renderScene(seed, sequence, 1000 / periodMs, temperatures)
-  const frame: Frame = { temperatures, capturedAt: start + sequence * periodMs, sequence, ambient: 25, vdd: 3.3 }
-  return stats(frame, rect)
+  return stats(
+    TestFrames.make({ sequence, at: start + sequence * periodMs, temperatures: (i) => temperatures[i]! }),
+    rect
+  )
 }
 
 /** A value as answered: the scene's, to 0.01 °C. */
@@ -816,7 +820,7 @@ describe("GET /api/v1/alarms/notifications", () => {
       const cases: ReadonlyArray<readonly [query: string, field: string]> = [
         ["status=failed", "status"],
         ["status=GIVEN_UP", "status"],
-        ["channel=sms", "channel"],
+        ["channel=SMS", "channel"],
         ["limit=0", "limit"],
         ["limit=1001", "limit"],
         ["before=0", "before"]

@@ -5,7 +5,9 @@ import { Health } from "@ircam/core/Health"
 import { Sensor } from "@ircam/core/Sensor"
 import * as SimulatedSensor from "@ircam/core/SimulatedSensor"
 import { ZoneId } from "@ircam/core/Zone"
-import { Context, Effect, Layer, Queue, Schema, Stream } from "effect"
+import { Effect, Queue, Schema, Stream } from "effect"
+import * as TestCore from "../../core/test/support/TestCore.js"
+import * as TestFrames from "../../core/test/support/TestFrames.js"
 import { IrcamApi } from "../src/Api.js"
 import { ZoneAverage } from "../src/ZonesApi.js"
 import {
@@ -495,27 +497,20 @@ describe("API before the first frame", () => {
   })
 })
 
-/** Frames the test hands to the sensor one by one. */
-class FrameFeed extends Context.Tag("test/FrameFeed")<FrameFeed, Queue.Queue<Frame>>() {}
-
-const FedSensor = Layer.unwrapEffect(Effect.map(FrameFeed, (feed) => Sensor.layerTest(Stream.fromQueue(feed)))).pipe(
-  Layer.provideMerge(Layer.effect(FrameFeed, Queue.unbounded<Frame>()))
-)
-
 // pixel (col, row) reads 20 + col + row / 10 °C, plus `offset`
-const knownFrame = (sequence: number, offset = 0): Frame => {
-  const temperatures = new Float32Array(PIXELS)
-  for (let row = 0; row < HEIGHT; row++) {
-    for (let col = 0; col < WIDTH; col++) temperatures[row * WIDTH + col] = 20 + col + row / 10 + offset
-  }
-  return { temperatures, capturedAt: Date.UTC(2026, 0, 2, 3, 4, 5, 600), sequence, ambient: 25.5, vdd: 3.3 }
-}
+const knownFrame = (sequence: number, offset = 0): Frame =>
+  TestFrames.make({
+    sequence,
+    at: Date.UTC(2026, 0, 2, 3, 4, 5, 600),
+    temperatures: (i) => 20 + (i % WIDTH) + Math.floor(i / WIDTH) / 10 + offset,
+    ambient: 25.5
+  })
 
 describe("API with known frames", () => {
-  layer(appLayer(FedSensor), { excludeTestServices: true })((it) => {
+  layer(appLayer(TestCore.fedSensor()), { excludeTestServices: true })((it) => {
     it.effect("real-time and zone statistics match the frame", () =>
       Effect.gen(function*() {
-        const feed = yield* FrameFeed
+        const feed = yield* TestCore.FrameFeed
         const before = Schema.decodeUnknownSync(ZoneBody)(
           (yield* send("POST", "/api/v1/zones", { json: { x1: 1, y1: 2, x2: 3, y2: 3 } })).text
         )

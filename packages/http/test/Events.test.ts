@@ -7,14 +7,13 @@ import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
 import type { AppConfigShape } from "@ircam/core/AppConfig"
-import { EventId, EventJson, type StoredFrame } from "@ircam/core/Event"
+import { EventId, EventJson } from "@ircam/core/Event"
 import { EventStore } from "@ircam/core/EventStore"
 import { PIXELS } from "@ircam/core/Frame"
 import * as SimulatedSensor from "@ircam/core/SimulatedSensor"
 import { ZoneId } from "@ircam/core/Zone"
 import { Effect, Option, Redacted, Schema, TestClock } from "effect"
 import { IrcamApi } from "../src/Api.js"
-import { csvHeader, csvRow, frameJson, toCsv } from "../src/EventHandlers.js"
 import { EventFrameJson, EventListParams, parseIsoDateTime } from "../src/EventsApi.js"
 import {
   advanceTo,
@@ -293,11 +292,11 @@ describe("GET /api/v1/events", () => {
       yield* advanceTo(10_050)
       yield* send("POST", "/api/v1/events", { json: { label: "one" } })
       yield* advanceTo(20_050)
-      yield* store.trigger({ kind: "alarm", zoneId: ZoneId.make(1), alarmId: 7 })
+      yield* Effect.flatMap(store.trigger({ kind: "alarm", zoneId: ZoneId.make(1) }), (e) => store.linkAlarm(e.id, 7))
       yield* advanceTo(30_050)
       yield* send("POST", "/api/v1/events", { json: { label: "three" } })
       yield* advanceTo(40_050)
-      yield* store.trigger({ kind: "alarm", zoneId: ZoneId.make(2), alarmId: 8 })
+      yield* Effect.flatMap(store.trigger({ kind: "alarm", zoneId: ZoneId.make(2) }), (e) => store.linkAlarm(e.id, 8))
       yield* advanceTo(41_000)
 
       const all = Schema.decodeUnknownSync(EventsBody)((yield* send("GET", "/api/v1/events")).text)
@@ -469,24 +468,6 @@ describe("GET /api/v1/events/{id}/frames", () => {
         assert.deepStrictEqual(decodeErrorOf(answer).issues[0].path, ["format"], format)
       }
     }).pipe(inApp()))
-
-  it("a pixel without a value is null in JSON and an empty CSV field", () => {
-    const temperatures = new Float64Array(PIXELS).fill(21.5)
-    temperatures[1] = Number.NaN
-    temperatures[2] = -3.25
-    const frame: StoredFrame = { capturedAt: Date.UTC(2026, 0, 1), sequence: 7, ambient: 25, temperatures }
-    assert.deepStrictEqual(JSON.parse(JSON.stringify(frameJson(frame))).temperatures.slice(0, 4), [
-      21.5,
-      null,
-      -3.25,
-      21.5
-    ])
-    const row = csvRow(frame)
-    assert.isTrue(row.startsWith("2026-01-01T00:00:00.000Z,7,21.5,,-3.25,21.5,"))
-    assert.lengthOf(row.split(","), 2 + PIXELS)
-    assert.strictEqual(toCsv([]), `${csvHeader}\r\n`)
-    assert.strictEqual(toCsv([frame, frame]), `${csvHeader}\r\n${row}\r\n${row}\r\n`)
-  })
 })
 
 describe("GET and DELETE /api/v1/events/{id}", () => {

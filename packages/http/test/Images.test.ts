@@ -6,11 +6,13 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it, layer } from "@effect/vitest"
 import type { AppConfigShape } from "@ircam/core/AppConfig"
-import { type Frame, HEIGHT, PIXELS, WIDTH } from "@ircam/core/Frame"
+import { type Frame, HEIGHT, WIDTH } from "@ircam/core/Frame"
 import { Sensor } from "@ircam/core/Sensor"
 import * as SimulatedSensor from "@ircam/core/SimulatedSensor"
-import { Context, Effect, Layer, Queue, Schema, Stream } from "effect"
+import { Effect, Schema, Stream } from "effect"
 import { decode } from "fast-png"
+import * as TestCore from "../../core/test/support/TestCore.js"
+import * as TestFrames from "../../core/test/support/TestFrames.js"
 import { EventFrameJson } from "../src/EventsApi.js"
 import { legendHeight } from "../src/HeatmapImage.js"
 import { palettes } from "../src/ImageHandlers.js"
@@ -190,32 +192,27 @@ describe("images before the first frame", () => {
   })
 })
 
-/** Frames the test hands to the sensor one by one. */
-class FrameFeed extends Context.Tag("test/ImagesFrameFeed")<FrameFeed, Queue.Queue<Frame>>() {}
-
-const FedSensor = Layer.unwrapEffect(Effect.map(FrameFeed, (feed) => Sensor.layerTest(Stream.fromQueue(feed)))).pipe(
-  Layer.provideMerge(Layer.effect(FrameFeed, Queue.unbounded<Frame>()))
-)
-
 // pixel (col, row) reads 20 + col + row / 10 °C: 20 °C top left, 53.3 °C bottom right
 const knownFrame = (sequence: number, edit: (temperatures: Float32Array) => void = () => {}): Frame => {
-  const temperatures = new Float32Array(PIXELS)
-  for (let row = 0; row < HEIGHT; row++) {
-    for (let col = 0; col < WIDTH; col++) temperatures[row * WIDTH + col] = 20 + col + row / 10
-  }
-  edit(temperatures)
-  return { temperatures, capturedAt: Date.UTC(2026, 0, 2, 3, 4, 5, 600), sequence, ambient: 25.5, vdd: 3.3 }
+  const frame = TestFrames.make({
+    sequence,
+    at: Date.UTC(2026, 0, 2, 3, 4, 5, 600),
+    temperatures: (i) => 20 + (i % WIDTH) + Math.floor(i / WIDTH) / 10,
+    ambient: 25.5
+  })
+  edit(frame.temperatures)
+  return frame
 }
 
 /** Feeds a frame and waits until the monitor has it. */
 const feed = (frame: Frame) =>
   Effect.gen(function*() {
-    yield* Queue.offer(yield* FrameFeed, frame)
+    yield* TestCore.push(frame)
     yield* awaitFrame((f) => f.sequence === frame.sequence)
   })
 
 describe("GET /thermal/real-time.png", () => {
-  layer(appLayer(FedSensor), { excludeTestServices: true })((it) => {
+  layer(appLayer(TestCore.fedSensor()), { excludeTestServices: true })((it) => {
     it.effect("draws the latest frame: 320×240 in iron by default, never cached", () =>
       Effect.gen(function*() {
         yield* deleteAllZones

@@ -11,9 +11,10 @@
  *   combined transaction (2 address bytes, repeated START, any number of bytes up to
  *   `maxReadBytes`), auto-incrementing within the transaction only. No ACK (ENXIO) at any other
  *   address, except the general-call reset (byte 0x06 to address 0x00).
- * - Timing, on Effect's `Clock` (a TestClock drives it), advanced lazily at each transaction:
- *   sub-pages 0, 1, 0, … measured back to back at the control register's refresh rate (from
- *   power-on, a reset or a write that changes the rate). A measurement writes its sub-page's
+ * - Timing, on the monotonic time of Effect's `Clock` (a TestClock drives it; a step of the wall
+ *   clock does not reach the device), advanced lazily at each transaction: sub-pages 0, 1, 0, …
+ *   measured back to back at the control register's refresh rate (from power-on, a reset or a
+ *   write that changes the rate). A measurement writes its sub-page's
  *   pixels and the auxiliary words, sets the status sub-page and data-ready bits, unless
  *   overwrite is off and data-ready is still set: then it is dropped. RAM reads 0x7FFF
  *   ("unwritten") after power-on and after a general-call reset until measurements write it.
@@ -30,6 +31,7 @@
  * bus speed, clock stretching, sensor noise beyond the scene's own.
  */
 import { renderScene } from "@ircam/core/SimulatedSensor"
+import { monotonicMsOf } from "@ircam/core/Time"
 import { Context, Effect, Layer, Schema, Utils } from "effect"
 import * as I2cBus from "./I2cBus.js"
 import * as Example from "./internal/melexisExampleDevice.js"
@@ -351,7 +353,7 @@ const makeDevice = (options: Options, powerOnAt: number): EmulatedMlx90640Shape 
   ): Effect.Effect<void, I2cBus.I2cError> =>
     Effect.clockWith((clock) =>
       Effect.suspend(() => {
-        const now = clock.unsafeCurrentTimeMillis()
+        const now = monotonicMsOf(clock)
         transactions++
         advance(now)
         const randomFault = faultRate > 0 && random.number() < faultRate
@@ -414,7 +416,7 @@ const makeDevice = (options: Options, powerOnAt: number): EmulatedMlx90640Shape 
   const atNow = <A>(f: () => A): Effect.Effect<A> =>
     Effect.clockWith((clock) =>
       Effect.sync(() => {
-        advance(clock.unsafeCurrentTimeMillis())
+        advance(monotonicMsOf(clock))
         return f()
       })
     )
@@ -458,7 +460,7 @@ const makeDevice = (options: Options, powerOnAt: number): EmulatedMlx90640Shape 
  * options (`faultRate` outside 0..1, `maxReadBytes` below 2) are defects.
  */
 export const make = (options: Options = {}): Effect.Effect<EmulatedMlx90640Shape> =>
-  Effect.clockWith((clock) => Effect.sync(() => makeDevice(options, clock.unsafeCurrentTimeMillis())))
+  Effect.clockWith((clock) => Effect.sync(() => makeDevice(options, monotonicMsOf(clock))))
 
 /** An emulated MLX90640 and the `I2cBus` that reaches it (bus `options.bus`, default 1). */
 export const layer = (options: Options = {}): Layer.Layer<I2cBus.I2cBus | EmulatedMlx90640> =>

@@ -70,18 +70,6 @@ const taOf = (frame: ArrayLike<number>, params: Mlx90640Parameters, vdd: number)
   return f(f(t / params.KtPTAT) + 25)
 }
 
-/** Supply voltage of a frame, V (the library's GetVdd). */
-export const vdd = (frame: ArrayLike<number>, params: Mlx90640Parameters): number => {
-  checkFrame(frame)
-  return vddOf(frame, params)
-}
-
-/** Ambient (sensor) temperature of a frame, °C (the library's GetTa). */
-export const ta = (frame: ArrayLike<number>, params: Mlx90640Parameters): number => {
-  checkFrame(frame)
-  return taOf(frame, params, vddOf(frame, params))
-}
-
 /**
  * The distinct values of a per-pixel int8 coefficient divided by 2^scale (exact in float32), and
  * each pixel's index into them in `index`.
@@ -321,33 +309,6 @@ export const makeDecoder = (params: Mlx90640Parameters): FrameDecoder => {
 
   return { params, vdd, ta, calculateTo, image }
 }
-
-const decoders = new WeakMap<Mlx90640Parameters, FrameDecoder>()
-
-const decoderFor = (params: Mlx90640Parameters): FrameDecoder => {
-  let decoder = decoders.get(params)
-  if (decoder === undefined) {
-    decoder = makeDecoder(params)
-    decoders.set(params, decoder)
-  }
-  return decoder
-}
-
-/**
- * Object temperatures of this frame's sub-page into `result` (the library's CalculateTo); the
- * other sub-page's pixels are left untouched. Uses a decoder cached for `params`.
- */
-export const calculateTo = (
-  frame: ArrayLike<number>,
-  params: Mlx90640Parameters,
-  emissivity: number,
-  tr: number,
-  result: Float32Array
-): void => decoderFor(params).calculateTo(frame, emissivity, tr, result)
-
-/** The library's GetImage, as is (compensated IR signal × the integer `alpha`), this sub-page only. */
-export const image = (frame: ArrayLike<number>, params: Mlx90640Parameters, result: Float32Array): void =>
-  decoderFor(params).image(frame, result)
 
 const median = new Float32Array(4)
 

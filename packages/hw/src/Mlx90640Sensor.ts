@@ -18,6 +18,7 @@
 import type { Frame } from "@ircam/core/Frame"
 import { PIXELS } from "@ircam/core/Frame"
 import { Sensor, type SensorDiagnostics, SensorError, type SensorInfo, type SensorShape } from "@ircam/core/Sensor"
+import { monotonicMs } from "@ircam/core/Time"
 import { Clock, Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
 import { I2cBus, type I2cBusShape, type I2cError, isTransient } from "./I2cBus.js"
 import { explainStatus } from "./Mlx90640Dump.js"
@@ -166,8 +167,14 @@ export const make = (bus: I2cBusShape, options: Options): Effect.Effect<SensorSh
       const mode = (controlNow & Registers.CONTROL_CHESS) !== 0 ? 1 : 0
       correctBadPixels(params.brokenPixels, temperatures, mode, params)
       correctBadPixels(params.outlierPixels, temperatures, mode, params)
-      const capturedAt = yield* Clock.currentTimeMillis
-      return Option.some<Frame>({ temperatures, capturedAt, sequence: sequence++, ambient: ta, vdd })
+      return Option.some<Frame>({
+        temperatures,
+        capturedAt: yield* Clock.currentTimeMillis,
+        monotonicMs: yield* monotonicMs,
+        sequence: sequence++,
+        ambient: ta,
+        vdd
+      })
     })
 
     const reinitialise = Effect.gen(function*() {

@@ -7,16 +7,7 @@
  */
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
-import {
-  calculateTo,
-  correctBadPixels,
-  FRAME_WORDS,
-  image,
-  makeDecoder,
-  subPageOf,
-  ta,
-  vdd
-} from "../src/Mlx90640Frame.js"
+import { correctBadPixels, FRAME_WORDS, makeDecoder, subPageOf } from "../src/Mlx90640Frame.js"
 import { extractParameters, type Mlx90640Parameters } from "../src/Mlx90640Parameters.js"
 
 type Pixels = ReadonlyArray<number | null>
@@ -86,13 +77,11 @@ describe.each(fixtureNames)("%s", (name) => {
       expect(subPageOf(frame)).toBe(expected.subpage)
       expect(decoder.vdd(frame)).toBe(Math.fround(expected.vdd))
       expect(decoder.ta(frame)).toBe(Math.fround(expected.ta))
-      expect(vdd(frame, params)).toBe(Math.fround(expected.vdd))
-      expect(ta(frame, params)).toBe(Math.fround(expected.ta))
     })
 
     it(`frame ${i}: image (GetImage), this sub-page only`, () => {
       const result = nanBuffer()
-      image(frame, params, result)
+      decoder.image(frame, result)
       expect(mismatches(result, expected.image)).toEqual([])
     })
 
@@ -103,10 +92,7 @@ describe.each(fixtureNames)("%s", (name) => {
         const fromDecoder = nanBuffer()
         decoder.calculateTo(frame, setting.emissivity, tr, fromDecoder)
         expect(mismatches(fromDecoder, setting.to)).toEqual([])
-        // The plain function and a fresh decoder give the same bits.
-        const fromPlain = nanBuffer()
-        calculateTo(frame, params, setting.emissivity, tr, fromPlain)
-        expect(sameBits(fromPlain, fromDecoder)).toBe(true)
+        // a fresh decoder (fresh scratch buffers) gives the same bits
         const fromFresh = nanBuffer()
         makeDecoder(params).calculateTo(frame, setting.emissivity, tr, fromFresh)
         expect(sameBits(fromFresh, fromDecoder)).toBe(true)
@@ -158,18 +144,16 @@ describe("frame input checks", () => {
     expect(() => decoder.image(short, new Float32Array(768))).toThrow(RangeError)
     expect(() => decoder.vdd(short)).toThrow(RangeError)
     expect(() => decoder.ta(short)).toThrow(RangeError)
-    expect(() => vdd(short, params)).toThrow(RangeError)
-    expect(() => ta(short, params)).toThrow(RangeError)
-    expect(() => calculateTo(frame, params, 1, 25, new Float32Array(767))).toThrow(/768 pixels, got 767/)
-    expect(() => image(frame, params, new Float32Array(10))).toThrow(RangeError)
+    expect(() => decoder.calculateTo(frame, 1, 25, new Float32Array(767))).toThrow(/768 pixels, got 767/)
+    expect(() => decoder.image(frame, new Float32Array(10))).toThrow(RangeError)
     expect(() => correctBadPixels([0xffff], new Float32Array(10), 1, params)).toThrow(RangeError)
   })
 
   it("accepts plain arrays of words as well as typed arrays", () => {
     const fromArray = nanBuffer()
     const fromTyped = nanBuffer()
-    calculateTo(fixture.frames[0]!, params, 0.95, 25, fromArray)
-    calculateTo(frame, params, 0.95, 25, fromTyped)
+    makeDecoder(params).calculateTo(fixture.frames[0]!, 0.95, 25, fromArray)
+    makeDecoder(params).calculateTo(frame, 0.95, 25, fromTyped)
     expect(sameBits(fromArray, fromTyped)).toBe(true)
   })
 

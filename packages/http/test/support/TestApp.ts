@@ -4,13 +4,13 @@
  */
 import { type Headers, HttpClient, HttpClientRequest, type HttpMethod } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { AppConfig, type AppConfigShape } from "@ircam/core/AppConfig"
-import * as Core from "@ircam/core/Core"
+import type { AppConfig, AppConfigShape } from "@ircam/core/AppConfig"
 import type { Frame } from "@ircam/core/Frame"
 import { Monitor } from "@ircam/core/Monitor"
 import type { Sensor } from "@ircam/core/Sensor"
 import { ZoneRepo } from "@ircam/core/ZoneRepo"
-import { Clock, Duration, Effect, Layer, Logger, LogLevel, Option, Schema, Stream, TestClock } from "effect"
+import { Clock, Duration, Effect, Layer, Logger, LogLevel, Schema, Stream, TestClock } from "effect"
+import * as TestCore from "../../../core/test/support/TestCore.js"
 import * as Server from "../../src/Server.js"
 
 /**
@@ -23,10 +23,8 @@ export const appLayer = <S>(
   config: Partial<AppConfigShape> = {}
 ) =>
   Server.AppLive.pipe(
-    Layer.provideMerge(Core.layer),
-    Layer.provideMerge(sensor),
+    Layer.provideMerge(TestCore.withSensor(sensor, config)),
     Layer.provideMerge(NodeHttpServer.layerTest),
-    Layer.provide(AppConfig.layerWith({ databasePath: ":memory:", ...config })),
     // request logs would drown the test output; warnings and errors still show
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
   )
@@ -102,8 +100,8 @@ export const decodeErrorOf = (answer: Answer) =>
 /** The first snapshot whose frame satisfies `predicate` (waits for the monitor; the real clock runs). */
 export const awaitFrame = (predicate: (frame: Frame) => boolean = () => true) =>
   Effect.flatMap(Monitor, (monitor) =>
-    monitor.changes.pipe(
-      Stream.filterMap(Option.filter((snapshot) => predicate(snapshot.frame))),
+    Stream.unwrapScoped(monitor.changes).pipe(
+      Stream.filter((snapshot) => predicate(snapshot.frame)),
       Stream.runHead,
       Effect.flatten,
       Effect.timeout("10 seconds"),
