@@ -19,6 +19,15 @@ export const stepThreshold = Duration.seconds(1)
 /** How long a step keeps the `clock` check degraded. */
 export const stepShownFor = Duration.minutes(10)
 
+/** "back by 60 s", "forward by 92d": seconds to the tenth under two minutes, whole units above. */
+export const describeStep = (ms: number): string => {
+  const size = Math.abs(ms)
+  const amount = size < 120_000
+    ? `${Math.round(size / 100) / 10} s`
+    : Duration.format(Duration.seconds(Math.round(size / 1000)))
+  return `${ms > 0 ? "forward" : "back"} by ${amount}`
+}
+
 export interface ClockStep {
   /** wall-clock time just after the step (epoch ms) */
   readonly at: number
@@ -47,9 +56,7 @@ export class ClockWatch extends Effect.Service<ClockWatch>()("@ircam/core/ClockW
       steps++
       lastStep = { at: wall, atMonotonic: monotonic, byMs: Math.round(jump) }
       yield* Effect.logWarning(
-        `the system clock was stepped ${jump > 0 ? "forward" : "back"} by ${
-          Duration.format(Duration.millis(Math.abs(Math.round(jump))))
-        }; ` +
+        `the system clock was stepped ${describeStep(jump)}; ` +
           "durations are measured on the monotonic clock and are not affected, but timestamps on either side of " +
           `the step are ${jump > 0 ? "further apart than the time that passed" : "out of order"}`
       )
@@ -63,19 +70,20 @@ export class ClockWatch extends Effect.Service<ClockWatch>()("@ircam/core/ClockW
     const health: Effect.Effect<CheckResult> = Effect.gen(function*() {
       yield* compare
       const monotonic = yield* monotonicMs
-      const recent = lastStep !== undefined && monotonic - lastStep.atMonotonic < Duration.toMillis(stepShownFor)
-      const step = lastStep === undefined
-        ? null
-        : { at: iso(lastStep.at), seconds: Math.round(lastStep.byMs / 100) / 10 }
+      const shown = lastStep !== undefined && monotonic - lastStep.atMonotonic < Duration.toMillis(stepShownFor)
+        ? lastStep
+        : undefined
       return {
-        status: recent ? "degraded" : "ok",
-        ...(recent && step !== null
-          ? {
-            message: `the system clock was stepped ${step.seconds > 0 ? "forward" : "back"} by ` +
-              `${Math.abs(step.seconds)} s at ${step.at}`
-          }
-          : {}),
-        details: { steps, lastStep: step }
+        status: shown === undefined ? "ok" : "degraded",
+        ...(shown === undefined
+          ? {}
+          : { message: `the system clock was stepped ${describeStep(shown.byMs)} at ${iso(shown.at)}` }),
+        details: {
+          steps,
+          lastStep: lastStep === undefined
+            ? null
+            : { at: iso(lastStep.at), seconds: Math.round(lastStep.byMs / 100) / 10 }
+        }
       }
     })
 

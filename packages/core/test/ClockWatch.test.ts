@@ -36,10 +36,10 @@ describe("ClockWatch", () => {
     ))
 
   const steps = [
-    ["forward by seconds", 5_000, "forward", "5s", "5 s"],
-    ["back by seconds", -5_000, "back", "5s", "5 s"],
-    ["forward by months", 92 * day, "forward", "92d", "7948800 s"],
-    ["back by months", -92 * day, "back", "92d", "7948800 s"]
+    ["forward by seconds", 5_000, "forward", "5 s", "5 s"],
+    ["back by seconds", -5_000, "back", "5 s", "5 s"],
+    ["forward by months", 92 * day, "forward", "92d", "92d"],
+    ["back by months", -92 * day, "back", "92d", "92d"]
   ] as const
   for (const [name, stepMs, direction, logged, shown] of steps) {
     it.effect(`notices a step ${name} within a second, logs a warning and is degraded`, () =>
