@@ -42,6 +42,7 @@ export const effective = (config: AppConfigShape): Record<string, string | numbe
     MAX_ZONES: config.maxZones,
     MAX_STREAMS: config.maxStreams,
     API_TOKEN: optional(config.apiToken, () => mask),
+    PUBLIC_URL: optional(config.publicUrl, (url) => url.href),
     WEBHOOK_URL: optional(config.webhookUrl, maskUrl),
     WEBHOOK_SECRET: optional(config.webhookSecret, () => mask),
     SMTP_HOST: smtp?.host ?? null,

@@ -42,6 +42,8 @@ export interface AppConfigShape {
   readonly apiToken: Option.Option<Redacted.Redacted<string>>
   /** alarm notifications are POSTed here when set */
   readonly webhookUrl: Option.Option<URL>
+  /** the address users reach the server at (its path ends with "/"): absolute links in notifications */
+  readonly publicUrl: Option.Option<URL>
   /** Standard Webhooks signing secret (`whsec_<base64>`); unsigned when unset */
   readonly webhookSecret: Option.Option<Redacted.Redacted<string>>
   /** alarm notifications are e-mailed when set */
@@ -79,6 +81,7 @@ export const defaults: AppConfigShape = {
   maxStreams: 8,
   apiToken: Option.none(),
   webhookUrl: Option.none(),
+  publicUrl: Option.none(),
   webhookSecret: Option.none(),
   smtp: Option.none(),
   logLevel: LogLevel.Info,
@@ -87,6 +90,22 @@ export const defaults: AppConfigShape = {
 
 const within = (min: number, max: number) => (config: Config.Config<number>) =>
   Config.validate(config, { message: `must be between ${min} and ${max}`, validation: (n) => n >= min && n <= max })
+
+/** An http:// or https:// URL in `name`; unset (or blank) is none. */
+const optionalHttpUrl = (name: string): Config.Config<Option.Option<URL>> =>
+  Config.string(name).pipe(
+    Config.option,
+    Config.mapOrFail(Option.match({
+      onNone: () => Either.right(Option.none<URL>()),
+      onSome: (text) => {
+        if (text.trim() === "") return Either.right(Option.none<URL>())
+        const url = URL.canParse(text.trim()) ? new URL(text.trim()) : undefined
+        return url !== undefined && (url.protocol === "http:" || url.protocol === "https:")
+          ? Either.right(Option.some(url))
+          : Either.left(ConfigError.InvalidData([name], `must be an http:// or https:// URL, got "${text}"`))
+      }
+    }))
+  )
 
 /** The configuration as `Config` descriptions, one per environment variable. */
 export const config: Config.Config<AppConfigShape> = Config.all({
@@ -159,18 +178,10 @@ export const config: Config.Config<AppConfigShape> = Config.all({
       Option.flatMap((token) => token.trim() === "" ? Option.none() : Option.some(Redacted.make(token.trim())))
     )
   ),
-  webhookUrl: Config.string("WEBHOOK_URL").pipe(
-    Config.option,
-    Config.mapOrFail(Option.match({
-      onNone: () => Either.right(Option.none<URL>()),
-      onSome: (text) => {
-        if (text.trim() === "") return Either.right(Option.none<URL>())
-        const url = URL.canParse(text.trim()) ? new URL(text.trim()) : undefined
-        return url !== undefined && (url.protocol === "http:" || url.protocol === "https:")
-          ? Either.right(Option.some(url))
-          : Either.left(ConfigError.InvalidData(["WEBHOOK_URL"], `must be an http:// or https:// URL, got "${text}"`))
-      }
-    }))
+  webhookUrl: optionalHttpUrl("WEBHOOK_URL"),
+  // links are resolved against it: a path (behind a reverse proxy) keeps its last segment
+  publicUrl: optionalHttpUrl("PUBLIC_URL").pipe(
+    Config.map(Option.map((url) => url.pathname.endsWith("/") ? url : new URL(`${url.pathname}/`, url)))
   ),
   webhookSecret: Config.string("WEBHOOK_SECRET").pipe(
     Config.option,

@@ -60,11 +60,13 @@ describe("AppConfig", () => {
         MAX_ZONES: "16",
         MAX_STREAMS: "3",
         API_TOKEN: "s3cret",
+        PUBLIC_URL: "http://ircam.local:8000",
         LOG_LEVEL: "Debug",
         LOG_FORMAT: "json"
       })
-      const { apiToken, smtp, webhookSecret, webhookUrl, ...rest } = loaded
+      const { apiToken, publicUrl, smtp, webhookSecret, webhookUrl, ...rest } = loaded
       assert.isTrue(Option.isNone(webhookUrl) && Option.isNone(webhookSecret) && Option.isNone(smtp))
+      assert.strictEqual(Option.getOrThrow(publicUrl).href, "http://ircam.local:8000/")
       assert.deepStrictEqual(rest, {
         port: 9100,
         host: "127.0.0.1",
@@ -163,6 +165,19 @@ describe("AppConfig", () => {
       assert.isTrue(Option.isNone((yield* loadOk({ WEBHOOK_URL: " ", WEBHOOK_SECRET: "" })).webhookUrl))
     }))
 
+  it.effect("PUBLIC_URL: links resolve under it, with or without a trailing slash or a path", () =>
+    Effect.gen(function*() {
+      const link = (PUBLIC_URL: string) =>
+        Effect.map(
+          loadOk({ PUBLIC_URL }),
+          (config) => new URL("api/v1/events/1", Option.getOrThrow(config.publicUrl)).href
+        )
+      assert.strictEqual(yield* link("http://ircam.local:8000"), "http://ircam.local:8000/api/v1/events/1")
+      assert.strictEqual(yield* link("https://example.com/ircam"), "https://example.com/ircam/api/v1/events/1")
+      assert.strictEqual(yield* link("https://example.com/ircam/"), "https://example.com/ircam/api/v1/events/1")
+      assert.isTrue(Option.isNone((yield* loadOk({ PUBLIC_URL: "" })).publicUrl))
+    }))
+
   it.effect("SMTP_HOST without a sender or recipients names what is missing", () =>
     Effect.gen(function*() {
       assert.include(String(yield* loadError({ SMTP_HOST: "h", SMTP_TO: "t@x" })), "SMTP_FROM")
@@ -215,6 +230,8 @@ describe("AppConfig", () => {
     ["MAX_DB_MB", "lots"],
     ["WEBHOOK_URL", "not a url"],
     ["WEBHOOK_URL", "ftp://example.com/x"],
+    ["PUBLIC_URL", "ircam.local:8000"],
+    ["PUBLIC_URL", "file:///srv/ircam"],
     ["WEBHOOK_SECRET", "s3cret"],
     ["WEBHOOK_SECRET", "whsec_!!"],
     ["SMTP_PORT", "0"],
