@@ -12,7 +12,7 @@ import { type Event, type StoredFrame, toJson } from "@ircam/core/Event"
 import { EventNotFound, type EventRow, StorageError, toEvent } from "@ircam/core/EventStore"
 import * as FrameCodec from "@ircam/core/FrameCodec"
 import * as Health from "@ircam/core/Health"
-import { csvHeader, csvRow, frameJson } from "@ircam/http/EventHandlers"
+import { csvHeader, csvRow, frameJson } from "@ircam/http/EventsHandlers"
 import { Console, Effect, Layer, Option, Schema } from "effect"
 
 /** The database at DATABASE_PATH, migrated; nothing else. */

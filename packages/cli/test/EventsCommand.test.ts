@@ -1,7 +1,7 @@
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, assert, beforeAll, describe, it, vi } from "@effect/vitest"
 import * as FrameCodec from "@ircam/core/FrameCodec"
-import { csvHeader, toCsv } from "@ircam/http/EventHandlers"
+import { csvHeader, toCsv } from "@ircam/http/EventsHandlers"
 import Sqlite from "better-sqlite3"
 import { ConfigProvider, Effect } from "effect"
 import { mkdtemp, readFile, rm } from "node:fs/promises"

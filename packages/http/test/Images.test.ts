@@ -13,7 +13,7 @@ import { Context, Effect, Layer, Queue, Schema, Stream } from "effect"
 import { decode } from "fast-png"
 import { EventFrameJson } from "../src/EventsApi.js"
 import { legendHeight } from "../src/HeatmapImage.js"
-import { palettes } from "../src/ImageHandlers.js"
+import { palettes } from "../src/ImagesHandlers.js"
 import { luts, noData, type PaletteName } from "../src/Palette.js"
 import {
   advanceTo,

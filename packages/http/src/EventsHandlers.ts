@@ -7,7 +7,6 @@ import { EventStore } from "@ircam/core/EventStore"
 import { HEIGHT, WIDTH } from "@ircam/core/Frame"
 import { Effect } from "effect"
 import { IrcamApi } from "./Api.js"
-import * as ImageHandlers from "./ImageHandlers.js"
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
@@ -63,6 +62,5 @@ export const layer = HttpApiBuilder.group(IrcamApi, "events", (handlers) =>
             })
             // JSON.stringify directly: encoding 768 numbers a frame through the schema costs far more
             : HttpServerResponse.unsafeJson(frames.map(frameJson))))
-      .handle("framePng", ({ path, urlParams }) => ImageHandlers.eventFramePng(path.id, path.n, urlParams))
       .handle("remove", ({ path }) => store.remove(path.id))
   }))
