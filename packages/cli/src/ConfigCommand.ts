@@ -42,6 +42,8 @@ export const effective = (config: AppConfigShape): Record<string, string | numbe
     MAX_ZONES: config.maxZones,
     MAX_STREAMS: config.maxStreams,
     API_TOKEN: optional(config.apiToken, () => mask),
+    // besides this machine's own names and addresses, which are always allowed
+    ALLOWED_HOSTS: config.allowedHosts.length === 0 ? null : config.allowedHosts.join(","),
     WEBHOOK_URL: optional(config.webhookUrl, maskUrl),
     WEBHOOK_SECRET: optional(config.webhookSecret, () => mask),
     SMTP_HOST: smtp?.host ?? null,

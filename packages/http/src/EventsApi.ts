@@ -8,10 +8,10 @@ import { EventNotFound, StorageError } from "@ircam/core/EventStore"
 import { IsoTime, PIXELS, WIDTH } from "@ircam/core/Frame"
 import { ZoneId } from "@ircam/core/Zone"
 import { DateTime, Option, Schema } from "effect"
-import { numberParam } from "./ApiSchemas.js"
+import { idParam, numberParam } from "./ApiSchemas.js"
 import { Authorization } from "./Authorization.js"
 
-export const eventIdParam = HttpApiSchema.param("id", numberParam(EventId))
+export const eventIdParam = HttpApiSchema.param("id", idParam(EventId))
 
 /** The shape `DateTimeUtc` is given: ISO-8601 with its time zone, `Z` or `±hh:mm` (never local time). */
 const isoDateTimeWithZone = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i
@@ -45,7 +45,7 @@ export const IsoDateTimeParam = Schema.String.pipe(
 export const EventListParams = Schema.Struct({
   from: Schema.optional(IsoDateTimeParam.annotations({ description: "only events triggered at or after this time" })),
   to: Schema.optional(IsoDateTimeParam.annotations({ description: "only events triggered at or before this time" })),
-  zoneId: Schema.optional(numberParam(ZoneId).annotations({ description: "only the events of this zone" })),
+  zoneId: Schema.optional(idParam(ZoneId).annotations({ description: "only the events of this zone" })),
   kind: Schema.optional(EventKind),
   status: Schema.optional(EventStatus),
   limit: Schema.optionalWith(
@@ -58,7 +58,7 @@ export const EventListParams = Schema.Struct({
     { default: () => 100 }
   ),
   before: Schema.optional(
-    numberParam(EventId).annotations({
+    idParam(EventId).annotations({
       description: "only events with a smaller id: the next page after the last event of a page"
     })
   )

@@ -6,7 +6,7 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/p
 import { EventNotFound, StorageError } from "@ircam/core/EventStore"
 import { Schema } from "effect"
 import { FrameNotFound, NoFrameYet } from "./ApiErrors.js"
-import { ImageParams, numberParam, Png } from "./ApiSchemas.js"
+import { idParam, ImageParams, Png } from "./ApiSchemas.js"
 import { eventIdParam } from "./EventsApi.js"
 import { PaletteName } from "./Palette.js"
 
@@ -32,7 +32,7 @@ export class ImagesApi extends HttpApiGroup.make("images")
   )
   .add(
     HttpApiEndpoint.get("framePng")`/events/${eventIdParam}/frames/${
-      HttpApiSchema.param("n", numberParam(Schema.NonNegativeInt))
+      HttpApiSchema.param("n", idParam(Schema.NonNegativeInt, 0))
     }.png`
       .setUrlParams(ImageParams)
       .addSuccess(Png)

@@ -7,10 +7,10 @@ import { Zone, ZoneId, ZoneInput } from "@ircam/core/Zone"
 import { ZoneIdTaken, ZoneLimitReached, ZoneNotFound, ZoneOutOfBounds } from "@ircam/core/ZoneRepo"
 import { Schema } from "effect"
 import { NoFrameYet } from "./ApiErrors.js"
-import { numberParam } from "./ApiSchemas.js"
+import { idParam } from "./ApiSchemas.js"
 import { Authorization } from "./Authorization.js"
 
-const idParam = HttpApiSchema.param("id", numberParam(ZoneId))
+const zoneIdParam = HttpApiSchema.param("id", idParam(ZoneId))
 
 export const ZoneAverage = Schema.Struct({
   zoneId: ZoneId,
@@ -36,9 +36,9 @@ export class ZonesApi extends HttpApiGroup.make("zones")
       .addError(ZoneOutOfBounds, { status: 422 })
       .middleware(Authorization)
   )
-  .add(HttpApiEndpoint.get("get")`/zones/${idParam}`.addSuccess(Zone).addError(ZoneNotFound, { status: 404 }))
+  .add(HttpApiEndpoint.get("get")`/zones/${zoneIdParam}`.addSuccess(Zone).addError(ZoneNotFound, { status: 404 }))
   .add(
-    HttpApiEndpoint.put("update")`/zones/${idParam}`
+    HttpApiEndpoint.put("update")`/zones/${zoneIdParam}`
       .setPayload(ZoneInputDoc)
       .addSuccess(Zone)
       .addError(ZoneNotFound, { status: 404 })
@@ -47,13 +47,13 @@ export class ZonesApi extends HttpApiGroup.make("zones")
       .annotate(OpenApi.Description, "Replaces the zone's rectangle; name and color are kept when omitted")
   )
   .add(
-    HttpApiEndpoint.del("remove")`/zones/${idParam}`
+    HttpApiEndpoint.del("remove")`/zones/${zoneIdParam}`
       .addSuccess(HttpApiSchema.NoContent)
       .addError(ZoneNotFound, { status: 404 })
       .middleware(Authorization)
   )
   .add(
-    HttpApiEndpoint.get("average")`/zones/${idParam}/average`
+    HttpApiEndpoint.get("average")`/zones/${zoneIdParam}/average`
       .addSuccess(ZoneAverage)
       .addError(ZoneNotFound, { status: 404 })
       .addError(NoFrameYet)
