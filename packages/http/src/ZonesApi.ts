@@ -20,9 +20,20 @@ export const ZoneAverage = Schema.Struct({
   capturedAt: IsoTime
 }).annotations({ identifier: "ZoneAverage", description: "statistics of a zone on the latest frame, °C" })
 
+const rectangle = ["x", "y", "width", "height"]
+const corners = ["x1", "y1", "x2", "y2"]
+
+/** One of the two forms: all of its fields and none of the other's. */
+const form = (fields: ReadonlyArray<string>, others: ReadonlyArray<string>) => ({
+  required: fields,
+  not: { anyOf: others.map((field) => ({ required: [field] })) }
+})
+
 const ZoneInputDoc = ZoneInput.annotations({
   description: "{x, y, width, height} or the corner form {x1, y1, x2, y2} with x2/y2 inclusive; " +
-    "optional name, color and (on create) id"
+    "optional name, color and (on create) id",
+  // the fields are all optional on their own; the document says which sets of them go together
+  jsonSchema: { allOf: [{ oneOf: [form(rectangle, corners), form(corners, rectangle)] }] }
 })
 
 export class ZonesApi extends HttpApiGroup.make("zones")
