@@ -37,6 +37,7 @@ export default tseslint.config(
         window: "readonly",
         document: "readonly",
         localStorage: "readonly",
+        sessionStorage: "readonly",
         fetch: "readonly",
         EventSource: "readonly",
         requestAnimationFrame: "readonly",

@@ -5,6 +5,7 @@
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { mkdir, mkdtemp, rm } from "node:fs/promises"
+import { createServer, type Server } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -29,6 +30,7 @@ declare const document: {
     readonly open?: boolean
   } | null
 }
+declare const sessionStorage: { getItem(key: string): string | null }
 declare const localStorage: { getItem(key: string): string | null }
 
 interface ZoneJson {
@@ -50,6 +52,8 @@ let ircam: Ircam | undefined
 let browser: Browser | undefined
 let page: Page
 const pageErrors: Array<string> = []
+// what the Content-Security-Policy blocked: nothing the page itself does
+const policyViolations: Array<string> = []
 const origin = () => `http://127.0.0.1:${port}`
 
 const api = async <A>(method: string, path: string, body?: unknown): Promise<A> => {
@@ -104,10 +108,17 @@ describe.skipIf(unavailable !== undefined)("the live-view page", () => {
       POST_EVENT_SECONDS: "1"
     })
     await serve()
-    browser = await chromium.launch({ executablePath, args: launchArgs })
+    // evil.example is another site on this machine: its pages, and its name pointed at ircam
+    browser = await chromium.launch({
+      executablePath,
+      args: [...launchArgs, "--host-resolver-rules=MAP evil.example 127.0.0.1"]
+    })
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
     page.setDefaultTimeout(15_000)
     page.on("pageerror", (error) => pageErrors.push(error.message))
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text())
+    })
   })
 
   afterAll(async () => {
@@ -155,7 +166,9 @@ describe.skipIf(unavailable !== undefined)("the live-view page", () => {
     const zones = await api<Array<ZoneJson>>("GET", "/zones")
     assert.lengthOf(zones, 1)
     assert.deepInclude(zones[0], { x: 2, y: 3, width: 8, height: 6 })
-    assert.strictEqual(await page.evaluate(() => localStorage.getItem("ircam.token")), token)
+    // kept for this tab's session only
+    assert.strictEqual(await page.evaluate(() => sessionStorage.getItem("ircam.token")), token)
+    assert.isNull(await page.evaluate(() => localStorage.getItem("ircam.token")))
     await page.getByTestId("zone-stats").filter({ hasText: /avg .*°C, max .*°C/ }).waitFor()
   }, 60_000)
 
@@ -236,6 +249,63 @@ describe.skipIf(unavailable !== undefined)("the live-view page", () => {
     await page.getByTestId("player-time").filter({ hasText: /frame 1\/\d+/ }).waitFor()
   }, 60_000)
 
+  it("another site can neither frame the page, nor reach it under its own name, nor change anything", async () => {
+    const evilPort = await freePort()
+    const evil: Server = createServer((_request, response) => {
+      response.setHeader("content-type", "text/html")
+      response.end(`<!doctype html><title>evil</title>
+        <iframe src="${origin()}/"></iframe>
+        <form method="POST" action="${origin()}/api/v1/events" enctype="text/plain">
+          <input name='{"label":"evil form","x":"' value='"}'>
+        </form>`)
+    })
+    await new Promise<void>((resolve) => evil.listen(evilPort, "127.0.0.1", resolve))
+    const attacker = await browser!.newPage()
+    try {
+      // DNS rebinding: the attacker's name, pointed at ircam, is refused, and says what to set
+      const rebound = await attacker.goto(`http://evil.example:${port}/`)
+      assert.strictEqual(rebound?.status(), 421)
+      assert.include(await rebound?.text(), "ALLOWED_HOSTS")
+
+      const framing: Array<string> = []
+      attacker.on("console", (message) => framing.push(message.text()))
+      await attacker.goto(`http://evil.example:${evilPort}/`)
+      // the page in a frame: not shown
+      const frame = attacker.frames().find((f) => f !== attacker.mainFrame())!
+      await frame.waitForLoadState()
+      assert.strictEqual(await frame.locator("[data-testid=heatmap]").count(), 0)
+      assert.isTrue(framing.some((text) => /frame-ancestors|X-Frame-Options/i.test(text)), framing.join("\n"))
+
+      // writes from the attacker's page reach the server and are refused
+      const refused = async (path: string, send: () => Promise<unknown>) => {
+        const answer = attacker.waitForResponse((r) => r.url() === `${origin()}/api/v1${path}`)
+        await send()
+        return (await answer).status()
+      }
+      const noCors = (path: string, body?: string) =>
+        attacker.evaluate(
+          ([url, body]) =>
+            fetch(url!, { method: "POST", mode: "no-cors", ...(body === undefined ? {} : { body }) }).then(() => {}),
+          [`${origin()}/api/v1${path}`, body] as const
+        )
+      assert.strictEqual(await refused("/events", () => noCors("/events", "{\"label\":\"evil fetch\"}")), 403)
+      assert.strictEqual(await refused("/events", () => noCors("/events")), 403)
+      assert.strictEqual(await refused("/alarms/1/ack", () => noCors("/alarms/1/ack")), 403)
+      assert.strictEqual(
+        await refused(
+          "/events",
+          () => attacker.locator("form").evaluate((form) => (form as unknown as { submit(): void }).submit())
+        ),
+        403
+      )
+      const events = await api<Array<{ label: string | null }>>("GET", "/events")
+      assert.isFalse(events.some((event) => event.label?.includes("evil")))
+    } finally {
+      await attacker.close()
+      await new Promise((resolve) => evil.close(resolve))
+    }
+  }, 60_000)
+
   it("shows the stream as disconnected while the server is down, and reconnects by itself", async () => {
     // a graceful stop, with the page's stream and the connections Chromium opened ahead of use
     assert.strictEqual(await stop(ircam!), 0)
@@ -248,5 +318,6 @@ describe.skipIf(unavailable !== undefined)("the live-view page", () => {
       seen
     )
     assert.deepStrictEqual(pageErrors, [])
+    assert.deepStrictEqual(policyViolations, [])
   }, 60_000)
 })

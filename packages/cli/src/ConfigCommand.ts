@@ -43,6 +43,8 @@ export const effective = (config: AppConfigShape): Record<string, string | numbe
     MAX_STREAMS: config.maxStreams,
     API_TOKEN: optional(config.apiToken, () => mask),
     PUBLIC_URL: optional(config.publicUrl, (url) => url.href),
+    // besides this machine's own names and addresses, which are always allowed
+    ALLOWED_HOSTS: config.allowedHosts.length === 0 ? null : config.allowedHosts.join(","),
     WEBHOOK_URL: optional(config.webhookUrl, maskUrl),
     WEBHOOK_SECRET: optional(config.webhookSecret, () => mask),
     SMTP_HOST: smtp?.host ?? null,

@@ -22,10 +22,13 @@ describe("ircam config check", () => {
     Effect.gen(function*() {
       const lines: Array<string> = []
       vi.spyOn(console, "log").mockImplementation((line: unknown) => void lines.push(String(line)))
-      const env = new Map([["API_TOKEN", "tok-secret"], ["SMTP_HOST", "mail"], ["SMTP_FROM", "a@b"], [
-        "SMTP_TO",
-        "c@d"
-      ]])
+      const env = new Map([
+        ["API_TOKEN", "tok-secret"],
+        ["ALLOWED_HOSTS", "Pi.Example, *.lab.example"],
+        ["SMTP_HOST", "mail"],
+        ["SMTP_FROM", "a@b"],
+        ["SMTP_TO", "c@d"]
+      ])
       for (const args of [["config", "check"], ["config", "check", "--json"]]) {
         yield* run(["node", "ircam", ...args]).pipe(
           Effect.withConfigProvider(ConfigProvider.fromMap(env)),
@@ -35,6 +38,7 @@ describe("ircam config check", () => {
       const text = lines.join("\n")
       assert.include(text, "API_TOKEN=***")
       assert.include(text, "SMTP_HOST=mail")
+      assert.include(text, "ALLOWED_HOSTS=pi.example,*.lab.example")
       assert.include(text, "\"SMTP_TO\": \"c@d\"")
       assert.notInclude(text, "tok-secret")
     }))
@@ -58,6 +62,7 @@ describe("ircam config check", () => {
         assert.strictEqual(text.code, 0, text.stderr)
         assert.include(text.stdout, "PORT=9001")
         assert.include(text.stdout, "API_TOKEN=***")
+        assert.include(text.stdout, "ALLOWED_HOSTS=(unset)")
         assert.notInclude(text.stdout, "tok-secret")
         assert.notInclude(text.stdout, "smtp-secret")
         assert.notInclude(text.stdout, "pw@")

@@ -40,6 +40,12 @@ export interface AppConfigShape {
   /** at most this many Server-Sent Events streams are served at once */
   readonly maxStreams: number
   readonly apiToken: Option.Option<Redacted.Redacted<string>>
+  /**
+   * Host names the server answers to besides its own (loopback, its host name, its addresses):
+   * canonical names and addresses (`canonicalHost`), `*.example.com` for every name under
+   * example.com, or `*` for any.
+   */
+  readonly allowedHosts: ReadonlyArray<string>
   /** alarm notifications are POSTed here when set */
   readonly webhookUrl: Option.Option<URL>
   /** the address users reach the server at (its path ends with "/"): absolute links in notifications */
@@ -80,6 +86,7 @@ export const defaults: AppConfigShape = {
   maxZones: 2,
   maxStreams: 8,
   apiToken: Option.none(),
+  allowedHosts: [],
   webhookUrl: Option.none(),
   publicUrl: Option.none(),
   webhookSecret: Option.none(),
@@ -87,6 +94,30 @@ export const defaults: AppConfigShape = {
   logLevel: LogLevel.Info,
   logFormat: "pretty"
 }
+
+/**
+ * A host name or IP address as URLs write it (lower case, IPv4 in dotted decimal, IPv6 in
+ * brackets, no trailing dot), or none when `text` is not one; a port, a path or user
+ * information make it none. Host headers and ALLOWED_HOSTS are compared in this form.
+ */
+export const canonicalHost = (text: string): Option.Option<string> => {
+  const name = text.includes(":") && !text.startsWith("[") ? `[${text}]` : text
+  if (!/^(?:\[[0-9a-f:.]+\]|[a-z0-9_.-]+)$/i.test(name)) return Option.none()
+  try {
+    const { hostname } = new URL(`http://${name}/`)
+    return hostname === "" || hostname === "." ? Option.none() : Option.some(hostname.replace(/\.$/, ""))
+  } catch {
+    return Option.none()
+  }
+}
+
+/** One entry of ALLOWED_HOSTS in the form `allowedHosts` keeps it, or none when it is not valid. */
+const allowedHost = (entry: string): Option.Option<string> =>
+  entry === "*"
+    ? Option.some(entry)
+    : entry.startsWith("*.")
+    ? Option.map(canonicalHost(entry.slice(2)), (domain) => `*.${domain}`)
+    : canonicalHost(entry)
 
 const within = (min: number, max: number) => (config: Config.Config<number>) =>
   Config.validate(config, { message: `must be between ${min} and ${max}`, validation: (n) => n >= min && n <= max })
@@ -177,6 +208,22 @@ export const config: Config.Config<AppConfigShape> = Config.all({
     Config.map(
       Option.flatMap((token) => token.trim() === "" ? Option.none() : Option.some(Redacted.make(token.trim())))
     )
+  ),
+  allowedHosts: Config.string("ALLOWED_HOSTS").pipe(
+    Config.mapOrFail((text) => {
+      const entries = text.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")
+      const hosts = entries.map(allowedHost)
+      const invalid = entries.find((_, i) => Option.isNone(hosts[i]!))
+      return invalid === undefined
+        ? Either.right(hosts.map(Option.getOrThrow))
+        : Either.left(ConfigError.InvalidData(
+          [],
+          "must be host names or IP addresses separated by commas, without a scheme or a port (like " +
+            "ircam.example.com,192.168.1.20), *.example.com for every name under example.com, or * for any " +
+            `host (unsafe); got "${invalid}"`
+        ))
+    }),
+    Config.withDefault(defaults.allowedHosts)
   ),
   webhookUrl: optionalHttpUrl("WEBHOOK_URL"),
   // links are resolved against it: a path (behind a reverse proxy) keeps its last segment

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigError, ConfigProvider, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
-import { AppConfig, config, defaults, refreshRates } from "../src/AppConfig.js"
+import { AppConfig, canonicalHost, config, defaults, refreshRates } from "../src/AppConfig.js"
 
 const fromEnv = (env: Record<string, string>) =>
   Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
@@ -61,6 +61,7 @@ describe("AppConfig", () => {
         MAX_STREAMS: "3",
         API_TOKEN: "s3cret",
         PUBLIC_URL: "http://ircam.local:8000",
+        ALLOWED_HOSTS: "ircam.example.com",
         LOG_LEVEL: "Debug",
         LOG_FORMAT: "json"
       })
@@ -85,6 +86,7 @@ describe("AppConfig", () => {
         maxDbMb: 64,
         maxZones: 16,
         maxStreams: 3,
+        allowedHosts: ["ircam.example.com"],
         logLevel: LogLevel.Debug,
         logFormat: "json"
       })
@@ -194,6 +196,53 @@ describe("AppConfig", () => {
       assert.strictEqual(Option.map(padded, Redacted.value).pipe(Option.getOrNull), "s3cret")
     }))
 
+  it.effect("ALLOWED_HOSTS: names, addresses and wildcards, in canonical form", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual((yield* loadOk({ ALLOWED_HOSTS: "" })).allowedHosts, [])
+      assert.deepStrictEqual((yield* loadOk({ ALLOWED_HOSTS: " , " })).allowedHosts, [])
+      assert.deepStrictEqual(
+        (yield* loadOk({ ALLOWED_HOSTS: " IRCAM.example.com, *.Lab.example ,192.168.1.20,fd00::20,[FD00::21],pi. " }))
+          .allowedHosts,
+        ["ircam.example.com", "*.lab.example", "192.168.1.20", "[fd00::20]", "[fd00::21]", "pi"]
+      )
+      assert.deepStrictEqual((yield* loadOk({ ALLOWED_HOSTS: "*" })).allowedHosts, ["*"])
+    }))
+
+  it("canonicalHost writes names and addresses as URLs do, and refuses anything else", () => {
+    const cases: ReadonlyArray<readonly [string, string | undefined]> = [
+      ["LocalHost", "localhost"],
+      ["localhost.", "localhost"],
+      ["127.1", "127.0.0.1"],
+      ["0x7f.0.0.1", "127.0.0.1"],
+      ["::1", "[::1]"],
+      ["[0:0::1]", "[::1]"],
+      ["raspberrypi.local", "raspberrypi.local"],
+      ["", undefined],
+      [".", undefined],
+      ["pi:8000", undefined],
+      ["[::1]:8000", undefined],
+      ["http://pi", undefined],
+      ["pi/x", undefined],
+      ["user@pi", undefined],
+      ["pi example", undefined],
+      ["[::1", undefined],
+      ["[fe80::1%25eth0]", undefined],
+      ["300.1.1.1", undefined]
+    ]
+    for (const [text, canonical] of cases) {
+      assert.deepStrictEqual(canonicalHost(text), Option.fromNullable(canonical), text)
+    }
+  })
+
+  it.effect("explains an invalid ALLOWED_HOSTS", () =>
+    Effect.gen(function*() {
+      for (const value of ["pi:8000", "http://pi.example", "*.", "a,,b c", "*.*.example.com"]) {
+        const error = String(yield* loadError({ ALLOWED_HOSTS: value }))
+        assert.include(error, "ALLOWED_HOSTS", value)
+        assert.include(error, "*.example.com for every name under example.com, or * for any host (unsafe)", value)
+      }
+    }))
+
   it.effect("an empty HOST or DATABASE_PATH counts as unset", () =>
     Effect.gen(function*() {
       const loaded = yield* loadOk({ HOST: "", DATABASE_PATH: "" })
@@ -240,6 +289,7 @@ describe("AppConfig", () => {
     ["MAX_ZONES", "2.5"],
     ["MAX_STREAMS", "0"],
     ["MAX_STREAMS", "1001"],
+    ["ALLOWED_HOSTS", "evil.example:80"],
     ["LOG_LEVEL", "Loud"],
     ["LOG_FORMAT", "xml"]
   ]

@@ -10,7 +10,7 @@ import { Channel } from "@ircam/core/NotificationChannel"
 import { StorageError } from "@ircam/core/StorageError"
 import { Schema } from "effect"
 import { TooManyStreams } from "./ApiErrors.js"
-import { EventStream, numberParam, streamMessages } from "./ApiSchemas.js"
+import { EventStream, idParam, numberParam, streamMessages } from "./ApiSchemas.js"
 import { Authorization } from "./Authorization.js"
 
 /**
@@ -23,8 +23,8 @@ export const RuleBody = RuleInput.annotations({
     "delaySeconds and enabled are optional. PUT takes the whole rule too: omitted fields take their defaults."
 })
 
-const ruleIdParam = HttpApiSchema.param("id", numberParam(RuleId))
-const alarmIdParam = HttpApiSchema.param("id", numberParam(AlarmId))
+const ruleIdParam = HttpApiSchema.param("id", idParam(RuleId))
+const alarmIdParam = HttpApiSchema.param("id", idParam(AlarmId))
 
 /** `limit` of a paged list: 1–1000, default 100. */
 const limitParam = (what: string) =>
@@ -40,13 +40,13 @@ const limitParam = (what: string) =>
 /** `before` of a paged list: the id of the last item of the previous page. */
 const beforeParam = (what: string) =>
   Schema.optional(
-    numberParam(Schema.Int.pipe(Schema.positive())).annotations({
+    idParam(Schema.Int.pipe(Schema.positive())).annotations({
       description: `only ${what} with a smaller id: the next page after the last one of a page`
     })
   )
 
 export const HistoryParams = Schema.Struct({
-  ruleId: Schema.optional(numberParam(RuleId).annotations({ description: "only the entries of this rule" })),
+  ruleId: Schema.optional(idParam(RuleId).annotations({ description: "only the entries of this rule" })),
   limit: limitParam("entries"),
   before: beforeParam("entries")
 })

@@ -1,26 +1,18 @@
 /**
- * The ircam HTTP API under /api/v1: its groups (one module each), and health. Handlers live in
- * the *Handlers modules; the OpenAPI document is generated from this definition.
+ * The ircam HTTP API under /api/v1, composed of its groups (one module each; their handlers are
+ * in the *Handlers modules). The OpenAPI document is generated from this definition.
  */
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
-import { Report } from "@ircam/core/Health"
+import { HttpApi, OpenApi } from "@effect/platform"
 import { AlarmsApi } from "./AlarmsApi.js"
 import { EventsApi } from "./EventsApi.js"
+import { HealthApi } from "./HealthApi.js"
+import { ImagesApi } from "./ImagesApi.js"
 import { ThermalApi } from "./ThermalApi.js"
 import { ZonesApi } from "./ZonesApi.js"
 
-export class HealthApi extends HttpApiGroup.make("health")
-  .add(
-    HttpApiEndpoint.get("health", "/health")
-      .addSuccess(Report)
-      .addError(Report.annotations({ identifier: "HealthReportDown" }), { status: 503 })
-      .annotate(OpenApi.Description, "Status of every subsystem; 503 when one is down")
-  )
-  .annotate(OpenApi.Title, "Health")
-{}
-
 export class IrcamApi extends HttpApi.make("ircam")
   .add(ThermalApi)
+  .add(ImagesApi)
   .add(ZonesApi)
   .add(EventsApi)
   .add(AlarmsApi)

@@ -1,13 +1,33 @@
 /**
- * Schemas that several groups of the API share: numbers and booleans in paths and query
+ * Schemas that several groups of the API share: ids, numbers and booleans in paths and query
  * strings, the encodings of streams and images, and how a heat-map PNG is asked for.
  */
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
+import { quoted } from "./Excerpt.js"
 import { PaletteName } from "./Palette.js"
 
 /** A number in a path or a query string. */
 export const numberParam = <A>(schema: Schema.Schema<A, number>) => Schema.NumberFromString.pipe(Schema.compose(schema))
+
+const decimalDigits = /^(?:0|[1-9][0-9]{0,15})$/
+
+/**
+ * An id (or, `from` 0, an index) in a path or a query string: decimal digits only, from `from` to
+ * 2^53 − 1. One number has one spelling, so `0x18`, `+24`, `024`, `24.0` or `2.4e1` are refused
+ * rather than read as 24.
+ */
+export const idParam = <A>(schema: Schema.Schema<A, number>, from: 0 | 1 = 1) =>
+  Schema.String.pipe(
+    Schema.filter((text) =>
+      (decimalDigits.test(text) && Number(text) >= from && Number(text) <= Number.MAX_SAFE_INTEGER) ||
+      `must be a whole number from ${from} to ${Number.MAX_SAFE_INTEGER} in decimal digits, without a sign, ` +
+        `leading zeros, decimals or exponent; got ${quoted(text)}`, {
+      jsonSchema: { pattern: from === 0 ? "^(0|[1-9][0-9]*)$" : "^[1-9][0-9]*$" }
+    }),
+    Schema.compose(Schema.NumberFromString),
+    Schema.compose(schema)
+  )
 
 /** `true`/`false` (or `1`/`0`) in a query string. */
 export const BooleanParam = Schema.transform(Schema.Literal("true", "false", "1", "0"), Schema.Boolean, {

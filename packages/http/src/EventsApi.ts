@@ -1,68 +1,51 @@
 /**
- * The events group of the API: recordings, their frames (JSON, CSV, PNG) and manual triggers.
+ * The events group of the API: recordings, their frames (JSON, CSV) and manual triggers. Their
+ * frames as PNGs are in the images group.
  */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { EventId, EventJson, EventKind, EventNotFound, EventStatus } from "@ircam/core/Event"
 import { IsoTime, PIXELS, WIDTH } from "@ircam/core/Frame"
 import { StorageError } from "@ircam/core/StorageError"
 import { ZoneId } from "@ircam/core/Zone"
-import { Option, ParseResult, Schema } from "effect"
-import { FrameNotFound } from "./ApiErrors.js"
-import { ImageParams, numberParam, Png } from "./ApiSchemas.js"
+import { DateTime, Option, Schema } from "effect"
+import { idParam, numberParam } from "./ApiSchemas.js"
 import { Authorization } from "./Authorization.js"
 
-const eventIdParam = HttpApiSchema.param("id", numberParam(EventId))
+export const eventIdParam = HttpApiSchema.param("id", idParam(EventId))
 
-const isoDateTimePattern =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|([+-])(\d{2}):(\d{2}))$/i
+/** The shape `DateTimeUtc` is given: ISO-8601 with its time zone, `Z` or `±hh:mm` (never local time). */
+const isoDateTimeWithZone = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i
 
-/** Epoch ms of an ISO-8601 date-time with a time zone (`Z` or `±hh:mm`), or none if there is no such instant. */
-export const parseIsoDateTime = (text: string): Option.Option<number> => {
-  const match = isoDateTimePattern.exec(text)
-  if (match === null) return Option.none()
-  const [year, month, day, hour, minute, second = 0] = match.slice(1, 7).map((part) => Number(part ?? 0))
-  const millis = Number((match[7] ?? "").padEnd(3, "0").slice(0, 3))
-  const local = Date.UTC(year!, month! - 1, day!, hour!, minute!, second, millis)
-  const date = new Date(local)
-  // Date.UTC rolls 30 February over into March (and years 0–99 into the 1900s): refuse what moved
-  const valid = date.getUTCFullYear() === year && date.getUTCMonth() === month! - 1 &&
-    date.getUTCDate() === day && hour! < 24 && minute! < 60 && second < 60
-  const offsetHours = Number(match[10] ?? 0)
-  const offsetMinutes = Number(match[11] ?? 0)
-  if (!valid || offsetHours > 23 || offsetMinutes > 59) return Option.none()
-  const offset = (match[9] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000
-  return Option.some(local - offset)
+/** The date and the time of day of an ISO-8601 date-time exist (no 30 February, no 24:00, which `Date` rolls over). */
+const isCalendarTime = (text: string) => {
+  const local = isoDateTimeWithZone.exec(text)![1]!.toUpperCase()
+  return Option.exists(DateTime.make(`${local}Z`), (time) => DateTime.formatIso(time).startsWith(local))
 }
 
-/** An ISO-8601 date-time in a query string, decoded to epoch ms. */
-export const IsoDateTimeParam = Schema.transformOrFail(
-  Schema.String.annotations({
+const expected = (text: string) =>
+  `expected an ISO-8601 date-time with a time zone, like 2026-11-24T08:00:00Z; got ${JSON.stringify(text)}`
+
+/** An ISO-8601 date-time with its time zone in a query string, decoded to epoch ms. */
+export const IsoDateTimeParam = Schema.String.pipe(
+  Schema.filter((text) => isoDateTimeWithZone.test(text) && isCalendarTime(text) || expected(text)),
+  Schema.annotations({
     description: "ISO-8601 date-time with a time zone, e.g. 2026-11-24T08:00:00Z or 2026-11-24T09:00:00+01:00",
     jsonSchema: { format: "date-time" }
   }),
-  Schema.Number,
-  {
+  // `DateTime` reads a lower-case `z` as no zone
+  Schema.compose(Schema.Uppercase),
+  Schema.compose(Schema.DateTimeUtc),
+  Schema.compose(Schema.transform(Schema.DateTimeUtcFromSelf, Schema.Number, {
     strict: true,
-    decode: (text, _, ast) =>
-      Option.match(parseIsoDateTime(text), {
-        onNone: () =>
-          ParseResult.fail(
-            new ParseResult.Type(
-              ast,
-              text,
-              `expected an ISO-8601 date-time with a time zone, like 2026-11-24T08:00:00Z; got ${JSON.stringify(text)}`
-            )
-          ),
-        onSome: ParseResult.succeed
-      }),
-    encode: (ms) => ParseResult.succeed(new Date(ms).toISOString())
-  }
+    decode: DateTime.toEpochMillis,
+    encode: DateTime.unsafeMake
+  }))
 )
 
 export const EventListParams = Schema.Struct({
   from: Schema.optional(IsoDateTimeParam.annotations({ description: "only events triggered at or after this time" })),
   to: Schema.optional(IsoDateTimeParam.annotations({ description: "only events triggered at or before this time" })),
-  zoneId: Schema.optional(numberParam(ZoneId).annotations({ description: "only the events of this zone" })),
+  zoneId: Schema.optional(idParam(ZoneId).annotations({ description: "only the events of this zone" })),
   kind: Schema.optional(EventKind),
   status: Schema.optional(EventStatus),
   limit: Schema.optionalWith(
@@ -75,7 +58,7 @@ export const EventListParams = Schema.Struct({
     { default: () => 100 }
   ),
   before: Schema.optional(
-    numberParam(EventId).annotations({
+    idParam(EventId).annotations({
       description: "only events with a smaller id: the next page after the last event of a page"
     })
   )
@@ -184,16 +167,6 @@ export class EventsApi extends HttpApiGroup.make("events")
           }
         }
       })
-  )
-  .add(
-    HttpApiEndpoint.get("framePng")`/events/${eventIdParam}/frames/${
-      HttpApiSchema.param("n", numberParam(Schema.NonNegativeInt))
-    }.png`
-      .setUrlParams(ImageParams)
-      .addSuccess(Png)
-      .addError(EventNotFound, { status: 404 })
-      .addError(FrameNotFound)
-      .annotate(OpenApi.Description, "Frame n (0 = the oldest) of an event as a heat-map PNG")
   )
   .add(
     HttpApiEndpoint.del("remove")`/events/${eventIdParam}`

@@ -1,7 +1,7 @@
 /**
  * The HTTP server: the API under /api/v1, its OpenAPI document at /api/v1/openapi.json,
- * interactive docs at /docs, the live-view page at /, JSON bodies for every error, listening on
- * HOST:PORT.
+ * interactive docs at /docs, the live-view page at /, the RequestGuard before all of them, JSON
+ * bodies for every error, listening on HOST:PORT.
  */
 import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -14,6 +14,7 @@ import * as AuthorizationLive from "./AuthorizationLive.js"
 import * as ErrorResponses from "./ErrorResponses.js"
 import * as Handlers from "./Handlers.js"
 import { LiveStream } from "./LiveStream.js"
+import * as RequestGuard from "./RequestGuard.js"
 import * as WebPage from "./WebPage.js"
 
 export const ApiLive = HttpApiBuilder.api(IrcamApi).pipe(
@@ -43,6 +44,8 @@ const StreamsCheck = Layer.effectDiscard(
 
 /** The whole HTTP application; needs an `HttpServer` (tests use `NodeHttpServer.layerTest`). */
 export const AppLive = ServeLive.pipe(
+  // listed first, so that it wraps everything below: nothing is read before it has passed a request
+  Layer.provide(RequestGuard.layer),
   Layer.provide(ErrorResponses.layer),
   Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/v1/openapi.json" })),

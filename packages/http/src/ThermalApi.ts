@@ -1,12 +1,12 @@
 /**
- * The thermal group of the API: the latest frame as JSON and as a PNG, the palettes, the live stream.
+ * The thermal group of the API: the latest frame as JSON, and the live stream of frames and what
+ * happens meanwhile. The latest frame as a PNG is in the images group.
  */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { FrameJson } from "@ircam/core/Frame"
 import { Schema } from "effect"
 import { NoFrameYet, TooManyStreams } from "./ApiErrors.js"
-import { EventStream, ImageParams, numberParam, Png, streamMessages } from "./ApiSchemas.js"
-import { PaletteName } from "./Palette.js"
+import { EventStream, numberParam, streamMessages } from "./ApiSchemas.js"
 
 export const StreamParams = Schema.Struct({
   every: Schema.optionalWith(
@@ -19,13 +19,6 @@ export const StreamParams = Schema.Struct({
   )
 })
 
-export const PaletteJson = Schema.Struct({
-  name: PaletteName,
-  colors: Schema.Array(Schema.String).annotations({
-    description: "256 colours #rrggbb, from the coldest to the hottest"
-  })
-}).annotations({ identifier: "Palette" })
-
 export class ThermalApi extends HttpApiGroup.make("thermal")
   .add(
     HttpApiEndpoint.get("realTime", "/thermal/real-time")
@@ -35,18 +28,6 @@ export class ThermalApi extends HttpApiGroup.make("thermal")
         OpenApi.Description,
         "The latest frame: 768 temperatures (°C, row-major, row 0 at the top) and its summary"
       )
-  )
-  .add(
-    HttpApiEndpoint.get("realTimePng", "/thermal/real-time.png")
-      .setUrlParams(ImageParams)
-      .addSuccess(Png)
-      .addError(NoFrameYet)
-      .annotate(OpenApi.Description, "The latest frame as a heat-map PNG")
-  )
-  .add(
-    HttpApiEndpoint.get("palettes", "/thermal/palettes")
-      .addSuccess(Schema.Array(PaletteJson))
-      .annotate(OpenApi.Description, "The colour palettes of the heat-map images, for drawing the same colours")
   )
   .add(
     HttpApiEndpoint.get("stream", "/thermal/stream")

@@ -2,13 +2,15 @@
  * The live-view page: `GET /` answers packages/http/web/index.html and `GET /assets/<file>` the
  * other files of that folder. They are read once at start-up (a few tens of KiB), so a page load
  * costs the server no disk access; each answer has an ETag, and `cache-control: no-cache` makes
- * browsers revalidate, which is a 304 without a body once they have the file.
+ * browsers revalidate, which is a 304 without a body once they have the file. Their
+ * Content-Security-Policy allows this origin only (SecurityHeaders.pagePolicy).
  */
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import { readdirSync, readFileSync } from "node:fs"
 import { extname } from "node:path"
+import { pagePolicy } from "./SecurityHeaders.js"
 
 /** The folder of the page's files. */
 export const webDirectory = new URL("../web/", import.meta.url)
@@ -50,7 +52,7 @@ const notFound = (path: string) =>
 
 const answer = (asset: Asset) =>
   Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
-    const headers = { etag: asset.etag, "cache-control": "no-cache", "x-content-type-options": "nosniff" }
+    const headers = { etag: asset.etag, "cache-control": "no-cache", "content-security-policy": pagePolicy }
     const known = request.headers["if-none-match"]?.split(",").some((tag) => tag.trim() === asset.etag)
     return known
       ? HttpServerResponse.empty({ status: 304, headers })

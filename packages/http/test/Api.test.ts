@@ -322,7 +322,7 @@ describe("API with the simulated sensor", () => {
         assert.strictEqual(unknown.status, 404)
         assert.deepStrictEqual(jsonOf(unknown), { _tag: "ZoneNotFound", id: 4242, message: "no zone with id 4242" })
 
-        for (const [method, path] of [["GET", "/nope"], ["GET", "/api/v1/zone"], ["PATCH", "/api/v1/zones"]] as const) {
+        for (const [method, path] of [["GET", "/nope"], ["GET", "/api/v1/zone"], ["PATCH", "/api/v1/zone"]] as const) {
           const answer = yield* send(method, path)
           assert.strictEqual(answer.status, 404, path)
           const error = errorOf(answer)

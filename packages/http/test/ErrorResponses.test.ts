@@ -1,4 +1,14 @@
-import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpClient, HttpClientRequest } from "@effect/platform"
+import {
+  HttpApi,
+  HttpApiBuilder,
+  HttpApiEndpoint,
+  HttpApiError,
+  HttpApiGroup,
+  HttpClient,
+  HttpClientRequest,
+  HttpClientResponse,
+  HttpServerResponse
+} from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as SimulatedSensor from "@ircam/core/SimulatedSensor"
@@ -19,6 +29,41 @@ describe("jsonDepth", () => {
   })
 })
 
+describe("decodeErrorResponse", () => {
+  it("answers at most maxIssues issues, values cut to excerpts, and drops what only repeats", async () => {
+    const long = "v".repeat(10_000)
+    const issues = [
+      { _tag: "Refinement" as const, path: ["from"], message: `not a date; got "${long}"` },
+      { _tag: "Type" as const, path: ["from"], message: `Expected undefined, actual "${long}"` },
+      { _tag: "Type" as const, path: ["until"], message: "Expected undefined, actual \"x\"" },
+      ...Array.from({ length: 20 }, (_, i) => ({
+        _tag: "Type" as const,
+        path: Array.from({ length: 64 }, () => long).concat(String(i)),
+        message: long
+      }))
+    ]
+    const response = ErrorResponses.decodeErrorResponse(new HttpApiError.HttpApiDecodeError({ issues, message: long }))
+    assert.strictEqual(response.status, 400)
+    const body = JSON.parse(
+      await Effect.runPromise(
+        HttpClientResponse.fromWeb(
+          HttpClientRequest.get("/"),
+          HttpServerResponse.toWeb(response)
+        ).text
+      )
+    ) as { message: string; issues: ReadonlyArray<{ path: ReadonlyArray<unknown>; message: string }> }
+    assert.lengthOf(body.issues, ErrorResponses.maxIssues)
+    assert.deepStrictEqual(body.issues.slice(0, 2).map((issue) => issue.path), [["from"], ["until"]])
+    // a deep path keeps its end, which names the field
+    assert.deepStrictEqual(body.issues[2]!.path, ["…", ...Array.from({ length: 4 }, () => `${"v".repeat(40)}…`), "0"])
+    assert.strictEqual(body.issues[0]!.message, `not a date; got "${"v".repeat(40)}…"`)
+    assert.isAtMost(body.issues[2]!.message.length, 201)
+    assert.match(body.message, /^from: not a date; got "v{40}…"; until: Expected undefined, actual "x"; …/)
+    assert.match(body.message, /; and 19 more$/)
+    assert.isBelow(JSON.stringify(body).length, 4096)
+  })
+})
+
 describe("bodies refused before decoding", () => {
   layer(appLayer(SimulatedSensor.layer()), { excludeTestServices: true })((it) => {
     it.effect("JSON nested deeper than maxJsonDepth is a 400 MalformedBody, not a stack overflow", () =>
@@ -31,9 +76,9 @@ describe("bodies refused before decoding", () => {
           assert.strictEqual(error._tag, "MalformedBody")
           assert.include(error.message, `${ErrorResponses.maxJsonDepth} levels`)
         }
-        // without a content type the body is read as JSON too
+        // without a content type the body is not read at all
         const untyped = yield* send("POST", "/api/v1/zones", { body: deep(5000), contentType: "" })
-        assert.strictEqual(untyped.status, 400)
+        assert.strictEqual(untyped.status, 415)
 
         // just within the limit, the body reaches the decoder, which names the field
         const within = yield* send("POST", "/api/v1/zones", { body: deep(ErrorResponses.maxJsonDepth - 1) })

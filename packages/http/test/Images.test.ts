@@ -15,7 +15,7 @@ import * as TestCore from "../../core/test/support/TestCore.js"
 import * as TestFrames from "../../core/test/support/TestFrames.js"
 import { EventFrameJson } from "../src/EventsApi.js"
 import { legendHeight } from "../src/HeatmapImage.js"
-import { palettes } from "../src/ImageHandlers.js"
+import { palettes } from "../src/ImagesHandlers.js"
 import { luts, noData, type PaletteName } from "../src/Palette.js"
 import {
   advanceTo,

@@ -1,7 +1,9 @@
 // @ts-check
 /**
  * Calls to the ircam API (/api/v1) and the JSON types it answers. Reads are open; writes carry the
- * token kept in localStorage, and a 401 asks the user for it (again, if the stored one is refused).
+ * token, and a 401 asks the user for it (again, if the one kept is refused). The token is kept in
+ * sessionStorage: this tab only, forgotten when it closes, so it does not outlive the session on a
+ * shared screen nor sit on disk for whatever later runs in this origin.
  */
 
 /**
@@ -28,6 +30,8 @@
 export const base = "/api/v1"
 
 const tokenKey = "ircam.token"
+// earlier versions kept it in localStorage, which outlives the session
+localStorage.removeItem(tokenKey)
 
 /** An answer that is not a success, with the `_tag` and `message` of its JSON body. */
 export class ApiError extends Error {
@@ -100,7 +104,7 @@ export const get = async (path, accept = []) => {
  */
 export const send = async (method, path, body) => {
   for (;;) {
-    const token = localStorage.getItem(tokenKey)
+    const token = sessionStorage.getItem(tokenKey)
     /** @type {Record<string, string>} */
     const headers = {}
     if (body !== undefined) headers["content-type"] = "application/json"
@@ -114,7 +118,7 @@ export const send = async (method, path, body) => {
       const reason = token === null ? "This server needs its API token for changes." : "The token was refused."
       const entered = await promptOnce(reason)
       if (entered === undefined) throw await errorOf(response)
-      localStorage.setItem(tokenKey, entered)
+      sessionStorage.setItem(tokenKey, entered)
       continue
     }
     if (!response.ok) throw await errorOf(response)

@@ -1,19 +1,18 @@
 /**
- * The heat-map image endpoints: the latest frame and the stored frames of events as PNG, and the
- * palettes they are drawn with (wired into the `thermal` and `events` groups by Handlers and
- * EventHandlers).
+ * The handlers of the `images` group: the latest frame and the stored frames of events as
+ * heat-map PNGs, and the palettes they are drawn with.
  */
-import { HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import type { EventId } from "@ircam/core/Event"
 import { EventStore } from "@ircam/core/EventStore"
-import type { Frame } from "@ircam/core/Frame"
-import { Monitor } from "@ircam/core/Monitor"
 import type { Zone } from "@ircam/core/Zone"
 import { ZoneRepo } from "@ircam/core/ZoneRepo"
 import { Effect, Option } from "effect"
-import { FrameNotFound, NoFrameYet } from "./ApiErrors.js"
+import { IrcamApi } from "./Api.js"
+import { FrameNotFound } from "./ApiErrors.js"
 import type { ImageParams } from "./ApiSchemas.js"
 import * as HeatmapImage from "./HeatmapImage.js"
+import * as LatestFrame from "./LatestFrame.js"
 import { type PaletteName, paletteNames, toJson } from "./Palette.js"
 
 /** Every palette as `GET /thermal/palettes` answers it. */
@@ -39,25 +38,15 @@ const pngResponse = (body: Uint8Array, cacheControl: string) =>
 
 /**
  * `GET /thermal/real-time.png`: the latest frame; never cached by clients, it changes several
- * times a second. Clients poll faster than frames arrive (and a page may show several palettes):
- * each image is drawn once a frame, kept until the next frame comes, at most 16 of them should a
- * client vary its parameters on every request. One cache for each handler made.
+ * times a second. Each image is drawn once a frame, at most 16 of them (LatestFrame.makeCache).
+ * One cache for each handler made.
  */
 export const makeRealTimePng = () => {
-  let cache: { readonly frame: Frame; readonly images: Map<string, Uint8Array> } | undefined
-  const cacheLimit = 16
-  return Effect.fn("ImageHandlers.realTimePng")(function*(params: ImageParams) {
-    const snapshot = yield* Effect.flatMap(Monitor, (monitor) => monitor.latest)
-    if (Option.isNone(snapshot)) return yield* NoFrameYet.instance
-    const { frame } = snapshot.value
+  const cached = LatestFrame.makeCache<Uint8Array>(16)
+  return Effect.fn("ImagesHandlers.realTimePng")(function*(params: ImageParams) {
+    const { frame } = yield* LatestFrame.snapshot
     const zones = yield* currentZones(params)
-    if (cache?.frame !== frame || cache.images.size >= cacheLimit) cache = { frame, images: new Map() }
-    const key = JSON.stringify([params, zones])
-    let body = cache.images.get(key)
-    if (body === undefined) {
-      body = png(frame.temperatures, params, zones)
-      cache.images.set(key, body)
-    }
+    const body = cached(frame, JSON.stringify([params, zones]), () => png(frame.temperatures, params, zones))
     return pngResponse(body, "no-store")
   })
 }
@@ -74,7 +63,7 @@ const frameCountMessage = (id: EventId, n: number, frameCount: number) =>
  * complete event gets no new ones: its images without zones may be cached, for an hour only, as a
  * database started afresh numbers its events from 1 again.
  */
-export const eventFramePng = Effect.fn("ImageHandlers.eventFramePng")(
+export const eventFramePng = Effect.fn("ImagesHandlers.eventFramePng")(
   function*(id: EventId, n: number, params: ImageParams) {
     const store = yield* EventStore
     const event = yield* store.get(id)
@@ -91,3 +80,11 @@ export const eventFramePng = Effect.fn("ImageHandlers.eventFramePng")(
     return pngResponse(body, final ? "public, max-age=3600" : "no-cache")
   }
 )
+
+export const layer = HttpApiBuilder.group(IrcamApi, "images", (handlers) => {
+  const realTimePng = makeRealTimePng()
+  return handlers
+    .handle("realTimePng", ({ urlParams }) => realTimePng(urlParams))
+    .handle("palettes", () => Effect.succeed(palettes))
+    .handle("framePng", ({ path, urlParams }) => eventFramePng(path.id, path.n, urlParams))
+})

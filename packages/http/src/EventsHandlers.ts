@@ -7,7 +7,6 @@ import { frameJson, toCsv } from "@ircam/core/EventExport"
 import { EventStore } from "@ircam/core/EventStore"
 import { Effect } from "effect"
 import { IrcamApi } from "./Api.js"
-import * as ImageHandlers from "./ImageHandlers.js"
 
 export const layer = HttpApiBuilder.group(IrcamApi, "events", (handlers) =>
   Effect.gen(function*() {
@@ -25,6 +24,5 @@ export const layer = HttpApiBuilder.group(IrcamApi, "events", (handlers) =>
             })
             // JSON.stringify directly: encoding 768 numbers a frame through the schema costs far more
             : HttpServerResponse.unsafeJson(frames.map(frameJson))))
-      .handle("framePng", ({ path, urlParams }) => ImageHandlers.eventFramePng(path.id, path.n, urlParams))
       .handle("remove", ({ path }) => store.remove(path.id))
   }))
