@@ -3,11 +3,11 @@
  * live frame and a frame of a manual event fetched as PNG and decoded.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { legendHeight } from "@ircam/core/HeatmapImage"
 import { decode } from "fast-png"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { legendHeight } from "../packages/http/src/HeatmapImage.js"
 import { freePort, killAll, serverEnv, start, stop, waitUntilAnswering } from "./support/Process.js"
 
 let dir = ""

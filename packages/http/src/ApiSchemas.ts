@@ -3,9 +3,9 @@
  * strings, the encodings of streams and images, and how a heat-map PNG is asked for.
  */
 import { HttpApiSchema } from "@effect/platform"
+import { PaletteName } from "@ircam/core/Palette"
 import { Schema } from "effect"
 import { quoted } from "./Excerpt.js"
-import { PaletteName } from "./Palette.js"
 
 /** A number in a path or a query string. */
 export const numberParam = <A>(schema: Schema.Schema<A, number>) => Schema.NumberFromString.pipe(Schema.compose(schema))

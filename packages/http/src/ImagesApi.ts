@@ -4,12 +4,12 @@
  */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { EventNotFound } from "@ircam/core/Event"
+import { PaletteName } from "@ircam/core/Palette"
 import { StorageError } from "@ircam/core/StorageError"
 import { Schema } from "effect"
 import { FrameNotFound, NoFrameYet } from "./ApiErrors.js"
 import { idParam, ImageParams, Png } from "./ApiSchemas.js"
 import { eventIdParam } from "./EventsApi.js"
-import { PaletteName } from "./Palette.js"
 
 export const PaletteJson = Schema.Struct({
   name: PaletteName,

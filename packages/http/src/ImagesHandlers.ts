@@ -5,15 +5,15 @@
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import type { EventId } from "@ircam/core/Event"
 import { EventStore } from "@ircam/core/EventStore"
+import * as HeatmapImage from "@ircam/core/HeatmapImage"
+import { type PaletteName, paletteNames, toJson } from "@ircam/core/Palette"
 import type { Zone } from "@ircam/core/Zone"
 import { ZoneRepo } from "@ircam/core/ZoneRepo"
 import { Effect, Option } from "effect"
 import { IrcamApi } from "./Api.js"
 import { FrameNotFound } from "./ApiErrors.js"
 import type { ImageParams } from "./ApiSchemas.js"
-import * as HeatmapImage from "./HeatmapImage.js"
 import * as LatestFrame from "./LatestFrame.js"
-import { type PaletteName, paletteNames, toJson } from "./Palette.js"
 
 /** Every palette as `GET /thermal/palettes` answers it. */
 export const palettes: ReadonlyArray<{ readonly name: PaletteName; readonly colors: ReadonlyArray<string> }> =

@@ -7,6 +7,8 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it, layer } from "@effect/vitest"
 import type { AppConfigShape } from "@ircam/core/AppConfig"
 import { type Frame, HEIGHT, WIDTH } from "@ircam/core/Frame"
+import { legendHeight } from "@ircam/core/HeatmapImage"
+import { luts, noData, type PaletteName } from "@ircam/core/Palette"
 import { Sensor } from "@ircam/core/Sensor"
 import * as SimulatedSensor from "@ircam/core/SimulatedSensor"
 import { Effect, Schema, Stream } from "effect"
@@ -14,9 +16,7 @@ import { decode } from "fast-png"
 import * as TestCore from "../../core/test/support/TestCore.js"
 import * as TestFrames from "../../core/test/support/TestFrames.js"
 import { EventFrameJson } from "../src/EventsApi.js"
-import { legendHeight } from "../src/HeatmapImage.js"
 import { palettes } from "../src/ImagesHandlers.js"
-import { luts, noData, type PaletteName } from "../src/Palette.js"
 import {
   advanceTo,
   appLayer,

@@ -3,9 +3,9 @@
  * ranges, the legend strip, zone outlines and names, the bitmap font and PNG encoding.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { HEIGHT, PIXELS, WIDTH } from "@ircam/core/Frame"
 import { decode } from "fast-png"
 import * as BitmapFont from "../src/BitmapFont.js"
+import { HEIGHT, PIXELS, WIDTH } from "../src/Frame.js"
 import {
   colourRange,
   fitText,

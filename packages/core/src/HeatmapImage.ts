@@ -9,9 +9,9 @@
  * neighbours only, their bilinear weights renormalised. The nearest neighbour always carries at least
  * a quarter of the weight, so the sum never vanishes, and a frame without gaps gets plain bilinear.
  */
-import { HEIGHT, PIXELS, WIDTH } from "@ircam/core/Frame"
 import { encode } from "fast-png"
 import * as BitmapFont from "./BitmapFont.js"
+import { HEIGHT, PIXELS, WIDTH } from "./Frame.js"
 import { fromHex, luts, noData, type PaletteName, type Rgb, SIZE } from "./Palette.js"
 
 export const MAX_SCALE = 20
