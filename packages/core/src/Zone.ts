@@ -77,6 +77,9 @@ const InputFields = Schema.Struct({
   y1: Schema.optionalWith(Row.annotations({ description: "top pixel row, inclusive" }), { exact: true }),
   x2: Schema.optionalWith(Column.annotations({ description: "right pixel column, inclusive" }), { exact: true }),
   y2: Schema.optionalWith(Row.annotations({ description: "bottom pixel row, inclusive" }), { exact: true })
+}).annotations({
+  // a misspelt field (`colour`) is refused rather than silently ignored
+  parseOptions: { onExcessProperty: "error" }
 })
 type InputFields = typeof InputFields.Type
 

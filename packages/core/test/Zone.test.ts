@@ -149,6 +149,10 @@ describe("ZoneInput", () => {
     assert.deepStrictEqual(firstIssue({ ...rect, name: 5 }).path, ["name"])
   })
 
+  it("refuses a field it does not know, naming it", () => {
+    assert.deepStrictEqual(firstIssue({ x: 0, y: 0, width: 1, height: 1, colour: "#ff0000" }).path, ["colour"])
+  })
+
   it("rejects input that is not an object", () => {
     assert.isTrue(Either.isLeft(decode(null)))
     assert.isTrue(Either.isLeft(decode([1, 2, 3, 4])))

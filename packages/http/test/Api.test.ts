@@ -262,7 +262,8 @@ describe("API with the simulated sensor", () => {
           [{ ...canonical, name: "n".repeat(65) }, "name", "Refinement"],
           [{ ...canonical, color: "red" }, "color", "Refinement"],
           [{ ...canonical, id: 0 }, "id", "Refinement"],
-          [{ ...canonical, id: "7" }, "id", "Type"]
+          [{ ...canonical, id: "7" }, "id", "Type"],
+          [{ ...canonical, colour: "#ff0000" }, "colour", "Unexpected"]
         ]
         for (const [body, field, tag] of cases) {
           const answer = yield* send("POST", "/api/v1/zones", { json: body })
