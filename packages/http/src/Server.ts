@@ -3,12 +3,13 @@
  * interactive docs at /docs, the live-view page at /, JSON bodies for every error, listening on
  * HOST:PORT.
  */
-import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { AppConfig } from "@ircam/core/AppConfig"
 import { Duration, Effect, Layer, LogLevel, Option } from "effect"
 import { createServer, type Server } from "node:http"
 import { IrcamApi } from "./Api.js"
+import * as ApiDocs from "./ApiDocs.js"
 import * as AuthorizationLive from "./AuthorizationLive.js"
 import * as ErrorResponses from "./ErrorResponses.js"
 import * as Handlers from "./Handlers.js"
@@ -38,7 +39,7 @@ const ServeLive = Layer.unwrapEffect(
 /** The whole HTTP application; needs an `HttpServer` (tests use `NodeHttpServer.layerTest`). */
 export const AppLive = ServeLive.pipe(
   Layer.provide(ErrorResponses.layer),
-  Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
+  Layer.provide(ApiDocs.layer),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/v1/openapi.json" })),
   Layer.provide(RootLive),
   Layer.provide(ApiLive),

@@ -1,6 +1,7 @@
 export * as AlarmHandlers from "./AlarmHandlers.js"
 export * as AlarmsApi from "./AlarmsApi.js"
 export * as Api from "./Api.js"
+export * as ApiDocs from "./ApiDocs.js"
 export * as ApiErrors from "./ApiErrors.js"
 export * as ApiSchemas from "./ApiSchemas.js"
 export * as Authorization from "./Authorization.js"
