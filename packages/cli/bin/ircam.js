@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-// The sources are TypeScript run as they are (no build step): tsx compiles them on load.
-import { register } from "tsx/esm/api"
+// The `ircam` executable: the bundle `npm run build` makes from the compiled packages (see
+// scripts/bundle.js), refused when a source file changed after it was built.
+import { staleBuild } from "./build-check.js"
 
-register()
-await import("../src/bin.ts")
+const stale = staleBuild()
+if (stale === undefined) {
+  await import("../dist/bundle/bin.js")
+} else {
+  console.error(`ircam: ${stale}`)
+  process.exitCode = 1
+}
