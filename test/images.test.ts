@@ -3,12 +3,13 @@
  * live frame and a frame of a manual event fetched as PNG and decoded.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { freePort } from "@ircam/test-support/Port"
+import { killAll, serverEnv, start, stop, waitUntilAnswering } from "@ircam/test-support/Process"
 import { decode } from "fast-png"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { legendHeight } from "../packages/http/src/HeatmapImage.js"
-import { freePort, killAll, serverEnv, start, stop, waitUntilAnswering } from "./support/Process.js"
 
 let dir = ""
 let port = 0

@@ -3,12 +3,13 @@
  * reader would, and their answers compared with the answers the README shows.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { freePort } from "@ircam/test-support/Port"
+import { killAll, start, waitUntilAnswering } from "@ircam/test-support/Process"
 import { execFileSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { freePort, killAll, start, waitUntilAnswering } from "./support/Process.js"
 
 interface Example {
   readonly commands: string

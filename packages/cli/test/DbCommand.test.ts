@@ -1,13 +1,13 @@
 import { NodeContext } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { afterEach, assert, describe, it, vi } from "@effect/vitest"
+import { runToExit } from "@ircam/test-support/Process"
 import { ConfigProvider, Effect, Either, Exit } from "effect"
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { run } from "../src/Cli.js"
 import { DbLive, parseDuration } from "../src/DbCommand.js"
-import { runToExit } from "./support/runIrcam.js"
 
 const captureLogs = () => {
   const lines: Array<string> = []
