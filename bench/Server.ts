@@ -1,13 +1,19 @@
 /**
- * The real server in a child process, as the benchmarks measure it: the built `ircam serve` (as
- * `npm start` runs it) on the simulated sensor at 16 frames/s, its database in a directory of
- * the benchmark's; and what a process costs, read from /proc (Linux).
+ * The real server in a child process, as the benchmarks measure it: the built `ircam serve` with
+ * the node options of the systemd unit, on the simulated sensor at 16 frames/s, its database in a
+ * directory of the benchmark's; and what a process costs, read from /proc (Linux).
  */
 import { type Ircam, serverEnv, start, waitUntilAnswering } from "@ircam/test-support/Process"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 
-/** The server on `port`, its database in `dir`; `settings` add to its environment. */
+// compiled to bench/dist/: the repository is two folders up
+const unit = readFileSync(new URL("../../deploy/ircam.service", import.meta.url), "utf8")
+
+/** The node options of deploy/ircam.service (between node and the script): the service's memory settings. */
+export const serviceNodeOptions = /^ExecStart=\S+ (.*?) ?\S+ serve$/m.exec(unit)?.[1] ?? ""
+
+/** The server on `port` as the service runs it, its database in `dir`; `settings` add to its environment. */
 export const serve = (dir: string, port: number, settings: Record<string, string> = {}): Ircam =>
   start(
     ["serve"],
@@ -15,6 +21,7 @@ export const serve = (dir: string, port: number, settings: Record<string, string
       DATABASE_PATH: join(dir, "bench.db"),
       REFRESH_RATE_HZ: "16",
       LOG_LEVEL: "warn",
+      NODE_OPTIONS: serviceNodeOptions,
       ...settings
     }),
     dir
