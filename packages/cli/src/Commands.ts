@@ -3,29 +3,40 @@
  * needs to parse any command line and to print `--help`. What a command does is in its own
  * module (`ZonesCommand.ts`, …), imported when that command runs: `ircam zones list` loads the
  * zones code and nothing of the server, the sensor or the other commands.
+ *
+ * Longer than 350 lines on purpose: it is one table, the whole command line in one place, and
+ * it must import nothing heavy (what it imports, every command loads).
  */
 import { Args, Command, Options } from "@effect/cli"
 import { hex } from "@ircam/hw/I2cBus"
 import * as Mlx90640Dump from "@ircam/hw/Mlx90640Dump"
-import { Effect, ParseResult, Schema } from "effect"
+import { Effect, ParseResult, Schema, type Types } from "effect"
 
-/** Runs `handler` with the module `load` imports, once the command runs. */
-const lazy =
-  <M, A, E, R>(load: () => Promise<M>, handler: (module: M, options: A) => Effect.Effect<void, E, R>) => (options: A) =>
-    Effect.flatMap(Effect.promise(load), (module) => handler(module, options))
+/**
+ * A command: its name, options and arguments, its help, and what it does: `run`, given the
+ * module `load` imports, which happens only once the command runs.
+ */
+const command = <Name extends string, const Config extends Command.Command.Config, M, E, R>(
+  name: Name,
+  config: Config,
+  description: string,
+  load: () => Promise<M>,
+  run: (module: M, options: Types.Simplify<Command.Command.ParseConfig<Config>>) => Effect.Effect<void, E, R>
+) =>
+  Command.make(name, config, (options) => Effect.flatMap(Effect.promise(load), (module) => run(module, options))).pipe(
+    Command.withDescription(description)
+  )
 
 const json = (what: string) => Options.boolean("json").pipe(Options.withDescription(what))
 
 // ---- serve
 
-const serve = Command.make(
+const serve = command(
   "serve",
   {},
-  lazy(() => import("./Serve.js"), (module) => module.run)
-).pipe(
-  Command.withDescription(
-    "Run the monitor and the HTTP API (configuration from the environment and ./.env; see .env.example)"
-  )
+  "Run the monitor and the HTTP API (configuration from the environment and ./.env; see .env.example)",
+  () => import("./Serve.js"),
+  (module) => module.run
 )
 
 // ---- mlx90640
@@ -55,11 +66,13 @@ export type DecodeOptions = Command.Command.ParseConfig<typeof decodeConfig>
 const mlx90640 = Command.make("mlx90640").pipe(
   Command.withDescription("MLX90640 tools: decode recorded EEPROM and frames"),
   Command.withSubcommands([
-    Command.make("decode", decodeConfig, lazy(() => import("./Mlx90640Command.js"), (m, o) => m.decode(o))).pipe(
-      Command.withDescription(
-        "Replay a dump through the calibration math: prints {status, frames: [{subpage, vdd, ta, to}], temperatures}.\n" +
-          "Example: ircam mlx90640 decode dump.json --emissivity 0.98 --tr-offset -5"
-      )
+    command(
+      "decode",
+      decodeConfig,
+      "Replay a dump through the calibration math: prints {status, frames: [{subpage, vdd, ta, to}], temperatures}.\n" +
+        "Example: ircam mlx90640 decode dump.json --emissivity 0.98 --tr-offset -5",
+      () => import("./Mlx90640Command.js"),
+      (m, o) => m.decode(o)
     )
   ])
 )
@@ -105,22 +118,34 @@ const zones = Command.make("zones").pipe(
       "Example: ircam zones add --x 0 --y 0 --width 8 --height 6 --name oven"
   ),
   Command.withSubcommands([
-    Command.make("list", zonesListConfig, lazy(zonesModule, (m, o) => m.list(o))).pipe(
-      Command.withDescription("List the zones as a table, or as JSON with --json.\nExample: ircam zones list --json")
+    command(
+      "list",
+      zonesListConfig,
+      "List the zones as a table, or as JSON with --json.\nExample: ircam zones list --json",
+      zonesModule,
+      (m, o) => m.list(o)
     ),
-    Command.make("add", zonesAddConfig, lazy(zonesModule, (m, o) => m.add(o))).pipe(
-      Command.withDescription(
-        "Add a zone (at most MAX_ZONES; the rectangle must lie inside the 32×24 frame).\n" +
-          "Example: ircam zones add --x 4 --y 2 --width 8 --height 6 --name oven --color '#ff0000'"
-      )
+    command(
+      "add",
+      zonesAddConfig,
+      "Add a zone (at most MAX_ZONES; the rectangle must lie inside the 32×24 frame).\n" +
+        "Example: ircam zones add --x 4 --y 2 --width 8 --height 6 --name oven --color '#ff0000'",
+      zonesModule,
+      (m, o) => m.add(o)
     ),
-    Command.make("update", zonesUpdateConfig, lazy(zonesModule, (m, o) => m.update(o))).pipe(
-      Command.withDescription(
-        "Change a zone; what is not given stays as it is.\nExample: ircam zones update 3 --x 10 --name press"
-      )
+    command(
+      "update",
+      zonesUpdateConfig,
+      "Change a zone; what is not given stays as it is.\nExample: ircam zones update 3 --x 10 --name press",
+      zonesModule,
+      (m, o) => m.update(o)
     ),
-    Command.make("remove", zonesRemoveConfig, lazy(zonesModule, (m, o) => m.remove(o))).pipe(
-      Command.withDescription("Delete a zone (and its alarm rules).\nExample: ircam zones remove 3")
+    command(
+      "remove",
+      zonesRemoveConfig,
+      "Delete a zone (and its alarm rules).\nExample: ircam zones remove 3",
+      zonesModule,
+      (m, o) => m.remove(o)
     )
   ])
 )
@@ -171,17 +196,27 @@ const events = Command.make("events").pipe(
       "Example: ircam events export 12 --format csv --out event-12.csv"
   ),
   Command.withSubcommands([
-    Command.make("list", eventsListConfig, lazy(eventsModule, (m, o) => m.list(o))).pipe(
-      Command.withDescription("List the recorded events, newest first.\nExample: ircam events list --limit 10 --json")
+    command(
+      "list",
+      eventsListConfig,
+      "List the recorded events, newest first.\nExample: ircam events list --limit 10 --json",
+      eventsModule,
+      (m, o) => m.list(o)
     ),
-    Command.make("show", eventsShowConfig, lazy(eventsModule, (m, o) => m.show(o))).pipe(
-      Command.withDescription("Show one event.\nExample: ircam events show 12 --json")
+    command(
+      "show",
+      eventsShowConfig,
+      "Show one event.\nExample: ircam events show 12 --json",
+      eventsModule,
+      (m, o) => m.show(o)
     ),
-    Command.make("export", eventsExportConfig, lazy(eventsModule, (m, o) => m.exportEvent(o))).pipe(
-      Command.withDescription(
-        "Export an event's frames as JSON or CSV (the API's formats), to stdout or --out.\n" +
-          "Example: ircam events export 12 --format csv --out event-12.csv"
-      )
+    command(
+      "export",
+      eventsExportConfig,
+      "Export an event's frames as JSON or CSV (the API's formats), to stdout or --out.\n" +
+        "Example: ircam events export 12 --format csv --out event-12.csv",
+      eventsModule,
+      (m, o) => m.exportEvent(o)
     )
   ])
 )
@@ -197,13 +232,14 @@ const healthConfig = {
 }
 export type HealthOptions = Command.Command.ParseConfig<typeof healthConfig>
 
-const health = Command.make("health", healthConfig, lazy(() => import("./HealthCommand.js"), (m, o) => m.health(o)))
-  .pipe(
-    Command.withDescription(
-      "Ask a running server for its health; exit code 0 ok, 1 degraded, 2 down or unreachable.\n" +
-        "Example: ircam health --url http://127.0.0.1:8000 --json"
-    )
-  )
+const health = command(
+  "health",
+  healthConfig,
+  "Ask a running server for its health; exit code 0 ok, 1 degraded, 2 down or unreachable.\n" +
+    "Example: ircam health --url http://127.0.0.1:8000 --json",
+  () => import("./HealthCommand.js"),
+  (m, o) => m.health(o)
+)
 
 // ---- config
 
@@ -213,11 +249,13 @@ export type ConfigCheckOptions = Command.Command.ParseConfig<typeof configCheckC
 const config = Command.make("config").pipe(
   Command.withDescription("Inspect the configuration.\nExample: ircam config check"),
   Command.withSubcommands([
-    Command.make("check", configCheckConfig, lazy(() => import("./ConfigCommand.js"), (m, o) => m.check(o))).pipe(
-      Command.withDescription(
-        "Validate the environment and ./.env as the server would, and print the effective configuration " +
-          "(secrets masked); exit code 1 on an invalid value.\nExample: ircam config check --json"
-      )
+    command(
+      "check",
+      configCheckConfig,
+      "Validate the environment and ./.env as the server would, and print the effective configuration " +
+        "(secrets masked); exit code 1 on an invalid value.\nExample: ircam config check --json",
+      () => import("./ConfigCommand.js"),
+      (m, o) => m.check(o)
     )
   ])
 )
@@ -246,40 +284,52 @@ export type DbPruneOptions = Command.Command.ParseConfig<typeof dbPruneConfig>
 const db = Command.make("db").pipe(
   Command.withDescription("Maintain the database at DATABASE_PATH.\nExample: ircam db status"),
   Command.withSubcommands([
-    Command.make("migrate", {}, lazy(dbModule, (m) => m.migrate())).pipe(
-      Command.withDescription(
-        "Apply the pending migrations to DATABASE_PATH and print the schema version.\nExample: ircam db migrate"
-      )
+    command(
+      "migrate",
+      {},
+      "Apply the pending migrations to DATABASE_PATH and print the schema version.\nExample: ircam db migrate",
+      dbModule,
+      (m) => m.migrate()
     ),
-    Command.make("status", dbStatusConfig, lazy(dbModule, (m, o) => m.status(o))).pipe(
-      Command.withDescription(
-        "Print the path, size, schema version, journal mode and row counts of the database.\n" +
-          "Example: ircam db status --json"
-      )
+    command(
+      "status",
+      dbStatusConfig,
+      "Print the path, size, schema version, journal mode and row counts of the database.\n" +
+        "Example: ircam db status --json",
+      dbModule,
+      (m, o) => m.status(o)
     ),
-    Command.make("integrity", {}, lazy(dbModule, (m) => m.integrity())).pipe(
-      Command.withDescription(
-        "Check the database (PRAGMA integrity_check and foreign_key_check); exit code 1 on a problem.\n" +
-          "Example: ircam db integrity"
-      )
+    command(
+      "integrity",
+      {},
+      "Check the database (PRAGMA integrity_check and foreign_key_check); exit code 1 on a problem.\n" +
+        "Example: ircam db integrity",
+      dbModule,
+      (m) => m.integrity()
     ),
-    Command.make("vacuum", {}, lazy(dbModule, (m) => m.vacuum())).pipe(
-      Command.withDescription(
-        "Rebuild the database file (a full VACUUM) to give all free space back; it may take a while and " +
-          "blocks writers meanwhile.\nExample: ircam db vacuum"
-      )
+    command(
+      "vacuum",
+      {},
+      "Rebuild the database file (a full VACUUM) to give all free space back; it may take a while and " +
+        "blocks writers meanwhile.\nExample: ircam db vacuum",
+      dbModule,
+      (m) => m.vacuum()
     ),
-    Command.make("backup", dbBackupConfig, lazy(dbModule, (m, o) => m.backup(o))).pipe(
-      Command.withDescription(
-        "Write a consistent copy of the database (VACUUM INTO), safe while the server runs; the copy is " +
-          "checked afterwards.\nExample: ircam db backup /var/backups/ircam-2026-11-24.db"
-      )
+    command(
+      "backup",
+      dbBackupConfig,
+      "Write a consistent copy of the database (VACUUM INTO), safe while the server runs; the copy is " +
+        "checked afterwards.\nExample: ircam db backup /var/backups/ircam-2026-11-24.db",
+      dbModule,
+      (m, o) => m.backup(o)
     ),
-    Command.make("prune", dbPruneConfig, lazy(dbModule, (m, o) => m.prune(o))).pipe(
-      Command.withDescription(
-        "Delete the complete events older than a duration (default: EVENT_RETENTION_DAYS) with their frames, " +
-          "and free the space.\nExample: ircam db prune --older-than 30d"
-      )
+    command(
+      "prune",
+      dbPruneConfig,
+      "Delete the complete events older than a duration (default: EVENT_RETENTION_DAYS) with their frames, " +
+        "and free the space.\nExample: ircam db prune --older-than 30d",
+      dbModule,
+      (m, o) => m.prune(o)
     )
   ])
 )
@@ -353,25 +403,31 @@ export type CaptureOptions = Command.Command.ParseConfig<typeof captureConfig>
 const sensor = Command.make("sensor").pipe(
   Command.withDescription("MLX90640 maintenance: probe, dump-eeprom, capture (add --emulated to try without hardware)"),
   Command.withSubcommands([
-    Command.make("probe", probeConfig, lazy(sensorModule, (m, o) => m.probe(o))).pipe(
-      Command.withDescription(
-        "Check that an MLX90640 answers; print its serial number and the settings in its control register.\n" +
-          "Exit 2 (with what to check) when none answers.\n" +
-          "Examples: ircam sensor probe | ircam sensor probe --bus 1 --address 0x33 --json | ircam sensor probe --emulated"
-      )
+    command(
+      "probe",
+      probeConfig,
+      "Check that an MLX90640 answers; print its serial number and the settings in its control register.\n" +
+        "Exit 2 (with what to check) when none answers.\n" +
+        "Examples: ircam sensor probe | ircam sensor probe --bus 1 --address 0x33 --json | ircam sensor probe --emulated",
+      sensorModule,
+      (m, o) => m.probe(o)
     ),
-    Command.make("dump-eeprom", dumpEepromConfig, lazy(sensorModule, (m, o) => m.dumpEeprom(o))).pipe(
-      Command.withDescription(
-        "Print the 832 EEPROM (calibration) words as JSON {serial, eeprom}, read until two reads agree.\n" +
-          "Examples: ircam sensor dump-eeprom | ircam sensor dump-eeprom --out eeprom.json"
-      )
+    command(
+      "dump-eeprom",
+      dumpEepromConfig,
+      "Print the 832 EEPROM (calibration) words as JSON {serial, eeprom}, read until two reads agree.\n" +
+        "Examples: ircam sensor dump-eeprom | ircam sensor dump-eeprom --out eeprom.json",
+      sensorModule,
+      (m, o) => m.dumpEeprom(o)
     ),
-    Command.make("capture", captureConfig, lazy(sensorModule, (m, o) => m.capture(o))).pipe(
-      Command.withDescription(
-        "Record the raw EEPROM and sub-pages as a dump {eeprom, frames} (834 words each: RAM 0x0400..0x073F, " +
-          "control, sub-page), for bug reports; replay with `ircam mlx90640 decode`. Progress goes to stderr.\n" +
-          "Examples: ircam sensor capture -n 4 --out dump.json | ircam sensor capture --emulated -n 2 -o dump.json"
-      )
+    command(
+      "capture",
+      captureConfig,
+      "Record the raw EEPROM and sub-pages as a dump {eeprom, frames} (834 words each: RAM 0x0400..0x073F, " +
+        "control, sub-page), for bug reports; replay with `ircam mlx90640 decode`. Progress goes to stderr.\n" +
+        "Examples: ircam sensor capture -n 4 --out dump.json | ircam sensor capture --emulated -n 2 -o dump.json",
+      sensorModule,
+      (m, o) => m.capture(o)
     )
   ])
 )
