@@ -13,6 +13,7 @@ import { relative } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const cli = fileURLToPath(new URL("..", import.meta.url))
+const root = fileURLToPath(new URL("../../..", import.meta.url))
 const outdir = `${cli}dist/bundle`
 
 /**
@@ -90,6 +91,8 @@ await rm(outdir, { recursive: true, force: true })
 const result = await esbuild.build({
   entryPoints: { bin: `${cli}dist/bin.js` },
   outdir,
+  // paths in meta.json relative to the repository
+  absWorkingDir: root,
   bundle: true,
   splitting: true,
   format: "esm",
@@ -118,6 +121,6 @@ const megabytes = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 const all = outputs.reduce((sum, [, output]) => sum + output.bytes, 0)
 const bin = outputs.find(([file]) => file.endsWith("/bin.js"))[1].bytes
 process.stdout.write(
-  `bundle: ${relative(process.cwd(), outdir)}/bin.js ${megabytes(bin)} and ${outputs.length - 1} chunks, ` +
+  `bundle: ${relative(root, outdir)}/bin.js ${megabytes(bin)} and ${outputs.length - 1} chunks, ` +
     `${megabytes(all - bin)}\n`
 )
