@@ -42,7 +42,7 @@ describe("ApiDocs", () => {
     assert.strictEqual(ApiDocs.scriptOf("export const javascript=\"a\\n\\\"b\\\"\";\n//# x"), "a\n\"b\"")
   })
 
-  it("page escapes the title and the document", () => {
+  it("page escapes the title and the description, which it leaves out when there is none", () => {
     const html = ApiDocs.page({
       ...OpenApi.fromApi(IrcamApi),
       info: { title: "<ircam & co>", version: "1", description: "a \"quoted\" api" }
@@ -50,5 +50,7 @@ describe("ApiDocs", () => {
     assert.include(html, "<title>&lt;ircam &amp; co&gt;</title>")
     assert.include(html, "content=\"a &quot;quoted&quot; api\"")
     assert.notInclude(html, "<ircam")
+    const { description: _, ...info } = OpenApi.fromApi(IrcamApi).info
+    assert.notInclude(ApiDocs.page({ ...OpenApi.fromApi(IrcamApi), info }), "name=\"description\"")
   })
 })
