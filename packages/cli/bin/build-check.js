@@ -1,10 +1,22 @@
 // Is the bundle that bin/ircam.js runs older than the sources it was built from? Run before it is
 // loaded, so that an old build never runs unnoticed after a change or a `git pull`.
 import { readdirSync, statSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 
-const packages = new URL("../../", import.meta.url)
-const bundle = new URL("../dist/bundle/bin.js", import.meta.url)
+const packages = fileURLToPath(new URL("../../", import.meta.url))
+const bundle = fileURLToPath(new URL("../dist/bundle/bin.js", import.meta.url))
 const built = ["core", "hw", "http", "cli"]
+
+/** The first file or folder under `dir` changed after `time`, as a path relative to `packages`. */
+const changedAfter = (dir, time) => {
+  if (statSync(dir).mtimeMs > time) return dir
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`
+    const changed = entry.isDirectory() ? changedAfter(path, time) : statSync(path).mtimeMs > time && path
+    if (changed) return changed
+  }
+  return undefined
+}
 
 /** Why the bundle may not run, or undefined when it is newer than every source file. */
 export const staleBuild = () => {
@@ -15,18 +27,15 @@ export const staleBuild = () => {
     return "ircam is not built yet: run `npm run build` (`npm install` does it too)"
   }
   for (const name of built) {
-    const sources = new URL(`${name}/src/`, packages)
-    let entries
+    let changed
     try {
-      entries = readdirSync(sources, { recursive: true })
+      changed = changedAfter(`${packages}${name}/src`, builtAt)
     } catch {
       continue // installed without its sources
     }
-    for (const entry of ["", ...entries]) {
-      if (statSync(new URL(entry, sources)).mtimeMs > builtAt) {
-        return `packages/${name}/src/${entry} changed after the last build: run \`npm run build\` ` +
-          "(or `npm run dev` to run the sources as they are)"
-      }
+    if (changed !== undefined) {
+      return `packages/${changed.slice(packages.length)} changed after the last build: run \`npm run build\` ` +
+        "(or `npm run dev` to run the sources as they are)"
     }
   }
   return undefined

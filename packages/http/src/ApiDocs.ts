@@ -66,8 +66,9 @@ const scalarScript = Effect.gen(function*() {
 export const layer = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function*() {
     const { api } = yield* HttpApi.Api
-    const html = HttpServerResponse.html(page(OpenApi.fromApi(api)))
-    yield* router.get("/docs", Effect.succeed(html))
+    // made at the first request: deriving the OpenAPI document takes a while, and most starts never need it
+    const html = yield* Effect.cached(Effect.sync(() => page(OpenApi.fromApi(api))))
+    yield* router.get("/docs", Effect.map(html, (text) => HttpServerResponse.html(text)))
     yield* router.get("/docs/scalar.js", scalarScript)
   })
 )
