@@ -1,11 +1,15 @@
 /**
  * What the built `ircam` loads, from the bundle's own record (packages/cli/dist/bundle/meta.json,
- * esbuild's metafile): a command loads its own code and what every command needs, nothing else.
+ * esbuild's metafile): a command loads its own code and what every command needs, nothing else;
+ * and `ircam --help`, which prints the help the bundle rendered when it was built.
  */
 import { assert, beforeAll, describe, it } from "@effect/vitest"
-import { assertFreshBuild } from "@ircam/test-support/Process"
+import { assertFreshBuild, runToExit } from "@ircam/test-support/Process"
+import { execFile } from "node:child_process"
 import { readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { fileURLToPath } from "node:url"
+import { promisify } from "node:util"
 
 interface Metafile {
   readonly outputs: Record<string, {
@@ -78,5 +82,16 @@ describe("the ircam bundle", () => {
     const everything = Object.values(meta.outputs).flatMap((output) => Object.keys(output.inputs))
     assert.include(everything, "packages/http/dist/ApiDocs.js")
     assert.isFalse(everything.some((file) => file.endsWith("internal/httpApiScalar.js")))
+  })
+
+  it("ircam --help and -h print the help the bundle renders, as it renders it", async () => {
+    const bundle = fileURLToPath(new URL("../packages/cli/dist/bundle/bin.js", import.meta.url))
+    const rendered = await promisify(execFile)(process.execPath, [bundle, "--help"], { cwd: tmpdir() })
+    assert.include(rendered.stdout, "ircam zones add")
+    for (const flag of ["--help", "-h"]) {
+      const printed = await runToExit([flag], {}, tmpdir())
+      assert.strictEqual(printed.code, 0)
+      assert.strictEqual(printed.stdout, rendered.stdout, flag)
+    }
   })
 })

@@ -8,9 +8,11 @@
  * uses, starts several times faster and holds less code in memory.
  */
 import * as esbuild from "esbuild"
+import { execFile } from "node:child_process"
 import { readFile, rm, writeFile } from "node:fs/promises"
 import { relative } from "node:path"
 import { fileURLToPath } from "node:url"
+import { promisify } from "node:util"
 
 const cli = fileURLToPath(new URL("..", import.meta.url))
 const root = fileURLToPath(new URL("../../..", import.meta.url))
@@ -115,6 +117,15 @@ const result = await esbuild.build({
 })
 // what went where, for esbuild's analyzer (https://esbuild.github.io/analyze/)
 await writeFile(`${outdir}/meta.json`, JSON.stringify(result.metafile))
+
+// `ircam --help`, rendered once here by the bundle itself: @effect/printer takes a good part of a
+// run to lay out the help of every command, and the text depends on nothing but the build
+// (bin/ircam.js prints it)
+const help = await promisify(execFile)(process.execPath, [`${outdir}/bin.js`, "--help"], {
+  cwd: outdir,
+  env: { PATH: process.env.PATH }
+})
+await writeFile(`${outdir}/help.txt`, help.stdout)
 
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"))
 const megabytes = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
