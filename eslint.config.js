@@ -4,7 +4,7 @@ import js from "@eslint/js"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/build/**", "coverage/**", "data/**"] },
+  { ignores: ["**/node_modules/**", "**/build/**", "**/dist/**", "coverage/**", "data/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...effectEslint.configs.dprint,
@@ -47,7 +47,7 @@ export default tseslint.config(
     }
   },
   {
-    files: ["test/**", "bench/**", "packages/*/test/**", "**/bin/*.js", "*.config.*"],
+    files: ["test/**", "bench/**", "packages/*/test/**", "**/bin/*.js", "**/scripts/*.js", "*.config.*"],
     rules: { "no-console": "off" }
   }
 )

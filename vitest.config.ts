@@ -1,6 +1,9 @@
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
+  // Tests run the TypeScript sources: the workspace packages export them under "@ircam/source"
+  // (the others are Vite's defaults, which a list given here replaces).
+  ssr: { resolve: { conditions: ["@ircam/source", "module", "node", "development|production"] } },
   test: {
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 30_000,

@@ -16,7 +16,8 @@ interface Fixture {
 }
 
 const fixture = JSON.parse(
-  readFileSync(new URL("../packages/hw/test/fixtures/mlx90640/melexis-example.json", import.meta.url), "utf8")
+  // compiled to bench/dist/: the repository is two folders up
+  readFileSync(new URL("../../packages/hw/test/fixtures/mlx90640/melexis-example.json", import.meta.url), "utf8")
 ) as Fixture
 
 const batch = 100

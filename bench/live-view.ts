@@ -4,11 +4,13 @@
  * web page holds) and with eight; and the bytes of the page itself. Each stream client counts
  * the frames it received, to show it kept up.
  */
+import { freePort } from "@ircam/test-support/Port"
+import { stop } from "@ircam/test-support/Process"
 import { Effect } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { cpuSeconds, freePort, rssMb, serve, stop, untilAnswering } from "./Process.js"
+import { cpuSeconds, rssMb, serve, untilAnswering } from "./Server.js"
 
 const refreshRateHz = 16 // as `serve` starts it
 const seconds = 10
@@ -55,9 +57,9 @@ const measure = async (pid: number, port: number, streams: number) => {
 export const run = Effect.promise(async () => {
   const dir = mkdtempSync(join(tmpdir(), "ircam-bench-"))
   const port = await freePort()
-  const child = serve(dir, port)
+  const server = serve(dir, port)
   try {
-    await untilAnswering(port)
+    await untilAnswering(server, port)
     const page = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text())
     const assets = [...page.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!)
     let bytes = page.length
@@ -66,7 +68,7 @@ export const run = Effect.promise(async () => {
     }
     console.log(`live view: the page is ${assets.length + 1} files linked from /, ${Math.round(bytes / 1024)} KB`)
 
-    const pid = child.pid!
+    const pid = server.child.pid!
     const idle = await measure(pid, port, 0)
     const one = await measure(pid, port, 1)
     const eight = await measure(pid, port, 8)
@@ -82,7 +84,7 @@ export const run = Effect.promise(async () => {
     console.log(line("8 streams", eight))
     console.log(`  one stream costs about ${perStream.toFixed(2)} % of a core`)
   } finally {
-    await stop(child)
+    await stop(server)
     rmSync(dir, { recursive: true, force: true })
   }
 })

@@ -5,13 +5,16 @@
  * bare node:http server (another child process) answering the same bytes: the floor that this
  * machine and this load generator allow.
  */
+import { freePort } from "@ircam/test-support/Port"
+import { type Ircam, stop } from "@ircam/test-support/Process"
 import { Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
+import { once } from "node:events"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { Agent, get } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { freePort, serve, stop } from "./Process.js"
+import { serve } from "./Server.js"
 
 const ratePerSecond = 1_000
 const seconds = 5
@@ -85,19 +88,20 @@ require("node:http").createServer((request, response) => {
 export const run = Effect.promise(async () => {
   const dir = mkdtempSync(join(tmpdir(), "ircam-bench-"))
   const agent = new Agent({ keepAlive: true, maxSockets: 32 })
-  const children: Array<ChildProcess> = []
+  let server: Ircam | undefined
+  let bareServer: ChildProcess | undefined
   try {
     const port = await freePort()
-    children.push(serve(dir, port))
+    server = serve(dir, port)
     await waitUntilAnswering(agent, port)
     const frame = await fetch(`http://127.0.0.1:${port}/api/v1/thermal/real-time`).then((r) => r.arrayBuffer())
     const ircam = await measure(agent, port)
-    await stop(children[0]!)
+    await stop(server)
 
     const bodyFile = join(dir, "frame.json")
     writeFileSync(bodyFile, new Uint8Array(frame))
     const referencePort = await freePort()
-    children.push(spawn(process.execPath, ["-e", reference, bodyFile, String(referencePort)], { stdio: "ignore" }))
+    bareServer = spawn(process.execPath, ["-e", reference, bodyFile, String(referencePort)], { stdio: "ignore" })
     await waitUntilAnswering(agent, referencePort)
     const bare = await measure(agent, referencePort)
 
@@ -108,7 +112,11 @@ export const run = Effect.promise(async () => {
     console.log(describe("  reference, bare node:http with the same body", bare))
   } finally {
     agent.destroy()
-    await Promise.all(children.map(stop))
+    if (server !== undefined) await stop(server)
+    if (bareServer !== undefined && bareServer.exitCode === null) {
+      bareServer.kill("SIGTERM")
+      await once(bareServer, "exit")
+    }
     rmSync(dir, { recursive: true, force: true })
   }
 })

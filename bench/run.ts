@@ -1,5 +1,7 @@
 /**
- * `npm run bench`: every benchmark in turn; each prints its figures and the budget it is held to.
+ * `npm run bench`: every benchmark in turn, or only those named (`npm run bench -- startup
+ * memory`); each prints its figures next to the budget it is held to. `--minutes N` sets how long
+ * the memory benchmark runs (2 minutes unless given; its budget is for an hour).
  */
 import { Effect } from "effect"
 import * as EventPersist from "./event-persist.js"
@@ -8,18 +10,36 @@ import * as LiveView from "./live-view.js"
 import * as Memory from "./memory.js"
 import * as MonitorLoop from "./monitor-loop.js"
 import * as RealTimeEndpoint from "./realtime-endpoint.js"
+import * as Startup from "./startup.js"
 
-const program = Effect.gen(function*() {
+const args = process.argv.slice(2)
+const minutesAt = args.indexOf("--minutes")
+const minutes = minutesAt < 0 ? 2 : Number(args[minutesAt + 1])
+
+const benchmarks: Record<string, () => Promise<void>> = {
+  "startup": Startup.run,
+  "frame-math": async () => FrameMath.run(),
+  "monitor-loop": () => Effect.runPromise(MonitorLoop.run),
+  "realtime-endpoint": () => Effect.runPromise(RealTimeEndpoint.run),
+  "event-persist": () => Effect.runPromise(EventPersist.run),
+  "live-view": () => Effect.runPromise(LiveView.run),
+  "memory": () => Memory.run(minutes)
+}
+
+const main = async () => {
+  const named = args.filter((arg, i) => !arg.startsWith("--") && args[i - 1] !== "--minutes")
+  const unknown = named.filter((name) => !(name in benchmarks))
+  if (unknown.length > 0 || !(minutes > 0)) {
+    throw new Error(
+      `usage: npm run bench -- [${Object.keys(benchmarks).join(" | ")} …] [--minutes N] ` +
+        `(${unknown.length > 0 ? `no benchmark ${unknown.join(", ")}` : "--minutes must be a positive number"})`
+    )
+  }
   console.log(`ircam benchmarks on Node ${process.version}, ${process.platform}/${process.arch}\n`)
-  yield* Effect.sync(FrameMath.run)
-  yield* MonitorLoop.run
-  yield* RealTimeEndpoint.run
-  yield* EventPersist.run
-  yield* LiveView.run
-  yield* Memory.run
-})
+  for (const name of named.length > 0 ? named : Object.keys(benchmarks)) await benchmarks[name]!()
+}
 
-Effect.runPromise(program).catch((error: unknown) => {
+main().catch((error: unknown) => {
   console.error(error)
   process.exitCode = 1
 })

@@ -6,11 +6,12 @@
  * post windows, complete on time, and health must show the step.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as DebianPackage from "@ircam/test-support/DebianPackage"
+import { freePort } from "@ircam/test-support/Port"
+import { killAll, serverEnv, start, waitUntilAnswering } from "@ircam/test-support/Process"
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import * as DebianPackage from "./support/DebianPackage.js"
-import { freePort, killAll, serverEnv, start, waitUntilAnswering } from "./support/Process.js"
 
 /** /usr/lib/<architecture>/faketime/libfaketime.so.1, if installed. */
 const libraryFor = () =>

@@ -12,12 +12,13 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { PIXELS } from "@ircam/core/Frame"
 import * as FrameCodec from "@ircam/core/FrameCodec"
+import { freePort } from "@ircam/test-support/Port"
+import { type Ircam, killAll, start, stop, waitUntilAnswering } from "@ircam/test-support/Process"
 import Database from "better-sqlite3"
 import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { freePort, type Ircam, killAll, start, stop, waitUntilAnswering } from "./support/Process.js"
 
 const seed = process.env["CRASH_SEED"] === undefined
   ? Math.floor(Math.random() * 2 ** 32)

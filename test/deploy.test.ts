@@ -30,13 +30,15 @@ describe("deploy/ircam.service", () => {
     assert.strictEqual(output.trim(), "")
   })
 
-  it("runs the repository's CLI from /opt/ircam with node", () => {
+  it("runs the built CLI from /opt/ircam with node and node options only", () => {
     const [execStart] = setting("ExecStart")
-    const [node, script, command] = execStart!.split(" ")
+    const [node, ...rest] = execStart!.split(" ")
+    const [script, command] = rest.slice(-2)
     assert.strictEqual(node, "/usr/bin/node")
     assert.strictEqual(command, "serve")
-    assert.match(script!, /^\/opt\/ircam\//)
+    assert.strictEqual(script, "/opt/ircam/packages/cli/bin/ircam.js")
     assert.isTrue(existsSync(script!.replace("/opt/ircam/", root)), `${script} is in the repository`)
+    for (const option of rest.slice(0, -2)) assert.match(option, /^--[a-z-]+=\S+$/)
     assert.deepStrictEqual(setting("WorkingDirectory"), ["/opt/ircam"])
   })
 

@@ -3,10 +3,11 @@
  * started again on the same database.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { freePort } from "@ircam/test-support/Port"
+import { killAll, runToExit, start, stop, waitUntilAnswering } from "@ircam/test-support/Process"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { freePort, killAll, runToExit, start, stop, waitUntilAnswering } from "./support/Process.js"
 
 interface FrameJson {
   readonly temperatures: ReadonlyArray<number>

@@ -4,11 +4,12 @@
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { legendHeight } from "@ircam/core/HeatmapImage"
+import { freePort } from "@ircam/test-support/Port"
+import { killAll, serverEnv, start, stop, waitUntilAnswering } from "@ircam/test-support/Process"
 import { decode } from "fast-png"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { freePort, killAll, serverEnv, start, stop, waitUntilAnswering } from "./support/Process.js"
 
 let dir = ""
 let port = 0

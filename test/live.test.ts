@@ -4,12 +4,13 @@
  * while clients are connected.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { freePort } from "@ircam/test-support/Port"
+import { killAll, serverEnv, start, stop, waitUntilAnswering } from "@ircam/test-support/Process"
 import { once } from "node:events"
 import { mkdtemp, rm } from "node:fs/promises"
 import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { freePort, killAll, serverEnv, start, stop, waitUntilAnswering } from "./support/Process.js"
 
 interface Message {
   readonly event: string

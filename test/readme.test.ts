@@ -3,12 +3,13 @@
  * reader would, and their answers compared with the answers the README shows.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { execFileSync } from "node:child_process"
+import { freePort } from "@ircam/test-support/Port"
+import { killAll, start, waitUntilAnswering } from "@ircam/test-support/Process"
+import { execFileSync, type StdioOptions } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { freePort, killAll, start, waitUntilAnswering } from "./support/Process.js"
 
 interface Example {
   readonly commands: string
@@ -62,6 +63,10 @@ const assertLike = (answer: unknown, shown: unknown, context: string): void => {
   }
 }
 
+// Node gives a child's stdin as a socket, and bash with its stdin on a socket thinks it was started
+// by rshd/sshd and reads ~/.bashrc, whatever that does on this machine (seconds, sometimes)
+const noInput: StdioOptions = ["ignore", "pipe", "pipe"]
+
 let dir = ""
 let port = 0
 
@@ -93,7 +98,8 @@ describe("the README's API examples", () => {
       const script = example.commands.replaceAll("localhost:8000", `127.0.0.1:${port}`)
       const output = execFileSync("bash", ["-e", "-c", script], {
         encoding: "utf8",
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", API_TOKEN: "" }
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", API_TOKEN: "" },
+        stdio: noInput
       }).trim()
       if (example.answer === undefined) continue
       const context = `${example.commands}\nanswered ${output}`
@@ -115,7 +121,8 @@ describe("the README's replay example", () => {
     const output = execFileSync("bash", ["-e", "-c", block![1]!], {
       cwd: new URL("..", import.meta.url),
       encoding: "utf8",
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      stdio: noInput
     })
     const decoded = JSON.parse(output) as { status: number; temperatures: ReadonlyArray<number> }
     assert.strictEqual(decoded.status, 0)

@@ -4,14 +4,15 @@
  * is missing; the tests skip, saying why, only when that cannot be done.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { ensureChromium, executablePath, launchArgs } from "@ircam/test-support/Chromium"
+import { freePort } from "@ircam/test-support/Port"
+import { type Ircam, killAll, serverEnv, start, stop, waitUntilAnswering } from "@ircam/test-support/Process"
 import { mkdir, mkdtemp, rm } from "node:fs/promises"
 import { createServer, type Server } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type Browser, chromium, type Page } from "playwright-core"
-import { ensureChromium, executablePath, launchArgs } from "./support/Chromium.js"
-import { freePort, type Ircam, killAll, serverEnv, start, stop, waitUntilAnswering } from "./support/Process.js"
 
 // installing takes a minute or two: done while the file is collected, so that a skip is a real skip
 const unavailable = await ensureChromium()

@@ -1,10 +1,10 @@
 /**
  * `ircam config check`: validates the configuration (environment, then `.env`) exactly as the
- * server reads it, and prints the effective values with the secrets masked.
+ * server reads it, and prints the effective values with the secrets masked. (The options are in Commands.ts.)
  */
-import { Command, Options } from "@effect/cli"
 import { AppConfig, type AppConfigShape } from "@ircam/core/AppConfig"
 import { Console, Effect, Option } from "effect"
+import type { ConfigCheckOptions } from "./Commands.js"
 
 export const mask = "***"
 
@@ -58,9 +58,8 @@ export const effective = (config: AppConfigShape): Record<string, string | numbe
   }
 }
 
-const json = Options.boolean("json").pipe(Options.withDescription("print the configuration as JSON"))
-
-const check = Command.make("check", { json }, ({ json }) =>
+/** `ircam config check`. */
+export const check = ({ json }: ConfigCheckOptions) =>
   Effect.gen(function*() {
     const values = effective(yield* AppConfig)
     if (json) return yield* Console.log(JSON.stringify(values, null, 2))
@@ -68,14 +67,4 @@ const check = Command.make("check", { json }, ({ json }) =>
     for (const [name, value] of Object.entries(values)) {
       yield* Console.log(`  ${name}=${value === null ? "(unset)" : value}`)
     }
-  }).pipe(Effect.provide(AppConfig.layer))).pipe(
-    Command.withDescription(
-      "Validate the environment and ./.env as the server would, and print the effective configuration " +
-        "(secrets masked); exit code 1 on an invalid value.\nExample: ircam config check --json"
-    )
-  )
-
-export const command = Command.make("config").pipe(
-  Command.withDescription("Inspect the configuration.\nExample: ircam config check"),
-  Command.withSubcommands([check])
-)
+  }).pipe(Effect.provide(AppConfig.layer))

@@ -1,8 +1,7 @@
 /**
  * `ircam db …`: maintenance of the SQLite database at `DATABASE_PATH`. Only the database is opened
- * (migrated on open); the monitor and the sensor are never started.
+ * (migrated on open); the monitor and the sensor are never started. (The options are in Commands.ts.)
  */
-import { Args, Command, Options } from "@effect/cli"
 import { Reactivity } from "@effect/experimental"
 import { FileSystem } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
@@ -11,6 +10,7 @@ import { AppConfig } from "@ircam/core/AppConfig"
 import { EventRepo } from "@ircam/core/EventRepo"
 import { Clock, Console, Data, Effect, Either, Option, String as Str } from "effect"
 import * as CliStorage from "./CliStorage.js"
+import type { DbBackupOptions, DbPruneOptions, DbStatusOptions } from "./Commands.js"
 
 export class DbCommandError extends Data.TaggedError("DbCommandError")<{ readonly message: string }> {}
 
@@ -31,8 +31,6 @@ export const parseDuration = (text: string): Either.Either<number, string> => {
 
 const formatBytes = (bytes: number): string =>
   bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`
-
-const json = Options.boolean("json").pipe(Options.withDescription("print the result as JSON"))
 
 const schemaVersion = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -57,7 +55,8 @@ const pageBytes = Effect.gen(function*() {
 
 const sqliteNow = (millis: number) => new Date(millis).toISOString().slice(0, 19).replace("T", " ")
 
-const migrate = Command.make("migrate", {}, () =>
+/** `ircam db migrate`. */
+export const migrate = () =>
   Effect.gen(function*() {
     const started = sqliteNow(yield* Clock.currentTimeMillis)
     yield* Effect.gen(function*() {
@@ -71,17 +70,14 @@ const migrate = Command.make("migrate", {}, () =>
           `${applied?.count ?? 0} migration(s) applied now`
       )
     }).pipe(Effect.provide(CliStorage.layer))
-  })).pipe(
-    Command.withDescription(
-      "Apply the pending migrations to DATABASE_PATH and print the schema version.\nExample: ircam db migrate"
-    )
-  )
+  })
 
 // ---- status
 
 const tables = ["zones", "events", "event_frames", "alarms", "outbox"] as const
 
-const status = Command.make("status", { json }, ({ json }) =>
+/** `ircam db status`. */
+export const status = ({ json }: DbStatusOptions) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const { databasePath } = yield* AppConfig
@@ -112,12 +108,7 @@ const status = Command.make("status", { json }, ({ json }) =>
         ...tables.map((table) => `${`${table}:`.padEnd(16)}${counts[table]}`)
       ].join("\n")
     )
-  }).pipe(Effect.provide(CliStorage.layer))).pipe(
-    Command.withDescription(
-      "Print the path, size, schema version, journal mode and row counts of the database.\n" +
-        "Example: ircam db status --json"
-    )
-  )
+  }).pipe(Effect.provide(CliStorage.layer))
 
 // ---- integrity
 
@@ -133,7 +124,8 @@ export const integrityProblems = Effect.gen(function*() {
   return problems
 })
 
-const integrity = Command.make("integrity", {}, () =>
+/** `ircam db integrity`. */
+export const integrity = () =>
   Effect.gen(function*() {
     const { databasePath } = yield* AppConfig
     const problems = yield* integrityProblems
@@ -141,16 +133,12 @@ const integrity = Command.make("integrity", {}, () =>
     yield* Console.error(`${databasePath}: ${problems.length} integrity problem(s)`)
     for (const problem of problems) yield* Console.error(`  ${problem}`)
     yield* setExitCode(1)
-  }).pipe(Effect.provide(CliStorage.layer))).pipe(
-    Command.withDescription(
-      "Check the database (PRAGMA integrity_check and foreign_key_check); exit code 1 on a problem.\n" +
-        "Example: ircam db integrity"
-    )
-  )
+  }).pipe(Effect.provide(CliStorage.layer))
 
 // ---- vacuum
 
-const vacuum = Command.make("vacuum", {}, () =>
+/** `ircam db vacuum`. */
+export const vacuum = () =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const { databasePath } = yield* AppConfig
@@ -159,12 +147,7 @@ const vacuum = Command.make("vacuum", {}, () =>
     yield* sql`VACUUM`
     const after = yield* pageBytes
     yield* Console.log(`done: ${formatBytes(before.bytes)} -> ${formatBytes(after.bytes)}`)
-  }).pipe(Effect.provide(CliStorage.layer))).pipe(
-    Command.withDescription(
-      "Rebuild the database file (a full VACUUM) to give all free space back; it may take a while and " +
-        "blocks writers meanwhile.\nExample: ircam db vacuum"
-    )
-  )
+  }).pipe(Effect.provide(CliStorage.layer))
 
 // ---- backup
 
@@ -186,10 +169,8 @@ const checkCopy = (file: string) =>
     return yield* integrityProblems.pipe(Effect.provideService(SqlClient.SqlClient, copy))
   }).pipe(Effect.scoped, Effect.provide(Reactivity.layer))
 
-const backup = Command.make("backup", {
-  file: Args.text({ name: "file" }).pipe(Args.withDescription("where to write the copy (must not exist)")),
-  force: Options.boolean("force").pipe(Options.withDescription("overwrite an existing file"))
-}, ({ file, force }) =>
+/** `ircam db backup`. */
+export const backup = ({ file, force }: DbBackupOptions) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const sql = yield* SqlClient.SqlClient
@@ -206,21 +187,12 @@ const backup = Command.make("backup", {
     }
     const { size } = yield* fs.stat(file)
     yield* Console.log(`backup written to ${file} (${formatBytes(Number(size))}); integrity ok`)
-  }).pipe(Effect.provide(CliStorage.layer))).pipe(
-    Command.withDescription(
-      "Write a consistent copy of the database (VACUUM INTO), safe while the server runs; the copy is " +
-        "checked afterwards.\nExample: ircam db backup /var/backups/ircam-2026-11-24.db"
-    )
-  )
+  }).pipe(Effect.provide(CliStorage.layer))
 
 // ---- prune
 
-const olderThan = Options.text("older-than").pipe(
-  Options.withDescription("age of the events to delete, e.g. 30d, 12h (default: EVENT_RETENTION_DAYS days)"),
-  Options.optional
-)
-
-const prune = Command.make("prune", { olderThan }, ({ olderThan }) =>
+/** `ircam db prune`. */
+export const prune = ({ olderThan }: DbPruneOptions) =>
   Effect.gen(function*() {
     const age = yield* Option.match(olderThan, {
       onNone: () => Effect.map(AppConfig, (config) => config.eventRetentionDays * units.d!),
@@ -235,14 +207,4 @@ const prune = Command.make("prune", { olderThan }, ({ olderThan }) =>
         formatBytes(freed)
       } freed`
     )
-  }).pipe(Effect.provide(CliStorage.layer))).pipe(
-    Command.withDescription(
-      "Delete the complete events older than a duration (default: EVENT_RETENTION_DAYS) with their frames, " +
-        "and free the space.\nExample: ircam db prune --older-than 30d"
-    )
-  )
-
-export const command = Command.make("db").pipe(
-  Command.withDescription("Maintain the database at DATABASE_PATH.\nExample: ircam db status"),
-  Command.withSubcommands([migrate, status, integrity, vacuum, backup, prune])
-)
+  }).pipe(Effect.provide(CliStorage.layer))

@@ -1,9 +1,9 @@
 /**
  * `ircam events …`: read the recorded events in `DATABASE_PATH` through EventRepo: no event
  * writer, recovery or retention runs, so it is safe while a server uses the same file. The
- * JSON and CSV shapes are the HTTP API's (EventExport formats both).
+ * JSON and CSV shapes are the HTTP API's (EventExport formats both). (The options are in
+ * Commands.ts.)
  */
-import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { type Event, EventId, EventNotFound, toJson } from "@ircam/core/Event"
 import { csvHeader, csvLineEnd, csvRow, frameJson } from "@ircam/core/EventExport"
@@ -11,14 +11,17 @@ import { EventRepo } from "@ircam/core/EventRepo"
 import { StorageError } from "@ircam/core/StorageError"
 import { Console, Effect, Option, Schema } from "effect"
 import * as CliStorage from "./CliStorage.js"
+import type { EventsExportOptions, EventsListOptions, EventsShowOptions } from "./Commands.js"
 
 /** Frames read (and formatted) per query during an export. */
 export const exportBatch = 200
 /** Exports of at least this many frames report their progress on stderr. */
 export const progressThreshold = 1000
 
-const getEvent = (id: EventId) =>
-  Effect.flatMap(EventRepo, (repo) => repo.get(id)).pipe(
+const isEventId = Schema.is(EventId)
+
+const getEvent = (id: number) =>
+  (isEventId(id) ? Effect.flatMap(EventRepo, (repo) => repo.get(id)) : Effect.succeedNone).pipe(
     Effect.flatMap(Option.match({
       onNone: () => Effect.fail(new EventNotFound({ id, message: `no event with id ${id}` })),
       onSome: Effect.succeed
@@ -53,29 +56,16 @@ const writeStdout = (text: string) =>
     process.stdout.write(text, () => resume(Effect.void))
   })
 
-const json = Options.boolean("json").pipe(Options.withDescription("print JSON (the API's shape) instead of text"))
-const eventId = Args.integer({ name: "id" }).pipe(
-  Args.withSchema(EventId),
-  Args.withDescription("the event's id (see `ircam events list`)")
-)
-
-const list = Command.make("list", {
-  json,
-  limit: Options.integer("limit").pipe(
-    Options.withSchema(Schema.Int.pipe(Schema.between(1, 10_000))),
-    Options.withDefault(50),
-    Options.withDescription("at most this many events, newest first (1..10000)")
-  )
-}, ({ json, limit }) =>
+/** `ircam events list`. */
+export const list = ({ json, limit }: EventsListOptions) =>
   Effect.gen(function*() {
     const events = yield* Effect.flatMap(EventRepo, (repo) => repo.list({ limit }))
     if (json) return yield* Console.log(JSON.stringify(events.map(toJson)))
     yield* Console.log(events.length === 0 ? "no events" : table(events))
-  }).pipe(Effect.provide(CliStorage.layer))).pipe(
-    Command.withDescription("List the recorded events, newest first.\nExample: ircam events list --limit 10 --json")
-  )
+  }).pipe(Effect.provide(CliStorage.layer))
 
-const show = Command.make("show", { id: eventId, json }, ({ id, json }) =>
+/** `ircam events show`. */
+export const show = ({ id, json }: EventsShowOptions) =>
   Effect.gen(function*() {
     const event = yield* getEvent(id)
     if (json) return yield* Console.log(JSON.stringify(toJson(event)))
@@ -93,25 +83,17 @@ const show = Command.make("show", { id: eventId, json }, ({ id, json }) =>
         `peak:      ${e.peak === null ? "-" : `${e.peak.temperature}°C at x=${e.peak.x} y=${e.peak.y}`}`
       ].join("\n")
     )
-  }).pipe(Effect.provide(CliStorage.layer))).pipe(
-    Command.withDescription("Show one event.\nExample: ircam events show 12 --json")
-  )
+  }).pipe(Effect.provide(CliStorage.layer))
 
-const exportCommand = Command.make("export", {
-  id: eventId,
-  format: Options.choice("format", ["json", "csv"]).pipe(
-    Options.withDefault("json" as const),
-    Options.withDescription("json: [{capturedAt, sequence, temperatures}]; csv: capturedAt,sequence,r0c0…r23c31")
-  ),
-  out: Options.text("out").pipe(Options.optional, Options.withDescription("write to this file instead of stdout"))
-}, ({ format, id, out }) =>
+/** `ircam events export`. */
+export const exportEvent = ({ format, id, out }: EventsExportOptions) =>
   Effect.gen(function*() {
     const event = yield* getEvent(id)
     const total = event.frameCount
     const parts: Array<string> = []
     let done = 0
     for (;;) {
-      const frames = yield* Effect.flatMap(EventRepo, (repo) => repo.frames(id, done, exportBatch))
+      const frames = yield* Effect.flatMap(EventRepo, (repo) => repo.frames(event.id, done, exportBatch))
       if (frames.length === 0) break
       parts.push(
         format === "csv"
@@ -131,17 +113,4 @@ const exportCommand = Command.make("export", {
       Effect.mapError((error) => new StorageError({ message: `cannot write ${file}: ${error.message}` }))
     )
     yield* Console.log(`wrote ${done} frames of event ${id} (${format}) to ${file}`)
-  }).pipe(Effect.provide(CliStorage.layer))).pipe(
-    Command.withDescription(
-      "Export an event's frames as JSON or CSV (the API's formats), to stdout or --out.\n" +
-        "Example: ircam events export 12 --format csv --out event-12.csv"
-    )
-  )
-
-export const command = Command.make("events").pipe(
-  Command.withDescription(
-    "Read the recorded events in DATABASE_PATH (read-only; safe while the server runs).\n" +
-      "Example: ircam events export 12 --format csv --out event-12.csv"
-  ),
-  Command.withSubcommands([list, show, exportCommand])
-)
+  }).pipe(Effect.provide(CliStorage.layer))

@@ -2,12 +2,12 @@
  * `ircam health`: asks a running server's `GET /api/v1/health` and prints the status and each check.
  * Exit code 0 ok, 1 degraded, 2 down or unreachable.
  */
-import { Command, Options } from "@effect/cli"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { AppConfig } from "@ircam/core/AppConfig"
 import { Report, type Status } from "@ircam/core/Health"
 import { Console, Effect, Option, Schema } from "effect"
+import type { HealthOptions } from "./Commands.js"
 
 /** How long the server has to answer. */
 export const timeout = "5 seconds"
@@ -30,13 +30,8 @@ export const format = (report: Report): string =>
 
 const decodeReport = Schema.decodeUnknown(Report)
 
-const url = Options.text("url").pipe(
-  Options.withDescription("base URL of the server (default: http://127.0.0.1:$PORT)"),
-  Options.optional
-)
-const json = Options.boolean("json").pipe(Options.withDescription("print the health report as JSON"))
-
-export const command = Command.make("health", { url, json }, ({ json, url }) =>
+/** `ircam health` (the options are in Commands.ts). */
+export const health = ({ json, url }: HealthOptions) =>
   Effect.gen(function*() {
     const base = yield* Option.match(url, {
       onSome: Effect.succeed,
@@ -67,9 +62,4 @@ export const command = Command.make("health", { url, json }, ({ json, url }) =>
     yield* setExitCode(exitCodes[report.status])
   }).pipe(
     Effect.provide(NodeHttpClient.layerUndici)
-  )).pipe(
-    Command.withDescription(
-      "Ask a running server for its health; exit code 0 ok, 1 degraded, 2 down or unreachable.\n" +
-        "Example: ircam health --url http://127.0.0.1:8000 --json"
-    )
   )

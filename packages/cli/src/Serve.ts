@@ -2,7 +2,6 @@
  * `ircam serve`: the monitor and the HTTP API, composed from the core layers, the sensor
  * that `SENSOR` selects and the HTTP server.
  */
-import { Command } from "@effect/cli"
 import { AppConfig } from "@ircam/core/AppConfig"
 import * as Core from "@ircam/core/Core"
 import * as Logging from "@ircam/core/Logging"
@@ -35,9 +34,5 @@ export const ServerLive = Layer.unwrapScoped(
   })
 ).pipe(Layer.provide(Logging.layer))
 
-export const command = Command.make("serve", {}, () => Layer.launch(ServerLive.pipe(Layer.provide(AppConfig.layer))))
-  .pipe(
-    Command.withDescription(
-      "Run the monitor and the HTTP API (configuration from the environment and ./.env; see .env.example)"
-    )
-  )
+/** `ircam serve`: the server until it is stopped, configured from the environment. */
+export const run = Layer.launch(ServerLive.pipe(Layer.provide(AppConfig.layer)))

@@ -1,13 +1,13 @@
 /**
  * `ircam zones …`: list and edit the zones in the database at `DATABASE_PATH`, with the same
  * validation and limits as the API (through `ZoneRepo`; neither the monitor nor the sensor runs).
- * A running server notices the change within a second.
+ * A running server notices the change within a second. (The options are in Commands.ts.)
  */
-import { Args, Command, Options } from "@effect/cli"
 import { Color, type Zone, ZoneName, ZoneSpec } from "@ircam/core/Zone"
 import { ZoneRepo } from "@ircam/core/ZoneRepo"
 import { Console, Effect, Option, ParseResult, Schema } from "effect"
 import * as CliStorage from "./CliStorage.js"
+import type { ZonesAddOptions, ZonesListOptions, ZonesRemoveOptions, ZonesUpdateOptions } from "./Commands.js"
 
 /** A command-line value the zone schema refuses; one line. */
 export class InvalidZoneOption extends Schema.TaggedError<InvalidZoneOption>()("InvalidZoneOption", {
@@ -62,50 +62,26 @@ const zoneJson = (zone: Zone) => ({
 const describeZone = (zone: Zone) =>
   `zone ${zone.id} "${zone.name}" ${zone.color} at x=${zone.x} y=${zone.y}, ${zone.width}×${zone.height}`
 
-const name = Options.text("name").pipe(Options.optional, Options.withDescription("1 to 64 characters"))
-const color = Options.text("color").pipe(Options.optional, Options.withDescription("#rrggbb"))
-const json = Options.boolean("json").pipe(Options.withDescription("print JSON instead of text"))
-const id = Args.integer({ name: "id" }).pipe(Args.withDescription("the zone's id (see `ircam zones list`)"))
-
-const list = Command.make("list", { json }, ({ json }) =>
+/** `ircam zones list`. */
+export const list = ({ json }: ZonesListOptions) =>
   Effect.gen(function*() {
     const zones = yield* (yield* ZoneRepo).list
     if (json) return yield* Console.log(JSON.stringify(zones.map(zoneJson)))
     yield* Console.log(zones.length === 0 ? "no zones" : table(zones))
-  }).pipe(Effect.provide(CliStorage.layer))).pipe(
-    Command.withDescription("List the zones as a table, or as JSON with --json.\nExample: ircam zones list --json")
-  )
+  }).pipe(Effect.provide(CliStorage.layer))
 
-const add = Command.make("add", {
-  x: Options.integer("x").pipe(Options.withDescription("left column, 0..31")),
-  y: Options.integer("y").pipe(Options.withDescription("top row, 0..23")),
-  width: Options.integer("width").pipe(Options.withDescription("pixels, 1..32; x + width ≤ 32")),
-  height: Options.integer("height").pipe(Options.withDescription("pixels, 1..24; y + height ≤ 24")),
-  name,
-  color
-}, (options) =>
+/** `ircam zones add`. */
+export const add = (options: ZonesAddOptions) =>
   Effect.gen(function*() {
     const spec = yield* decodeSpec({ x: options.x, y: options.y, width: options.width, height: options.height })
     const zoneName = yield* decodeOptional(ZoneName, "name", options.name)
     const zoneColor = yield* decodeOptional(Color, "color", options.color)
     const zone = yield* (yield* ZoneRepo).create({ ...spec, name: zoneName, color: zoneColor })
     yield* Console.log(`added ${describeZone(zone)}`)
-  }).pipe(Effect.provide(CliStorage.layer))).pipe(
-    Command.withDescription(
-      "Add a zone (at most MAX_ZONES; the rectangle must lie inside the 32×24 frame).\n" +
-        "Example: ircam zones add --x 4 --y 2 --width 8 --height 6 --name oven --color '#ff0000'"
-    )
-  )
+  }).pipe(Effect.provide(CliStorage.layer))
 
-const update = Command.make("update", {
-  id,
-  x: Options.integer("x").pipe(Options.optional, Options.withDescription("left column, 0..31")),
-  y: Options.integer("y").pipe(Options.optional, Options.withDescription("top row, 0..23")),
-  width: Options.integer("width").pipe(Options.optional, Options.withDescription("pixels, 1..32")),
-  height: Options.integer("height").pipe(Options.optional, Options.withDescription("pixels, 1..24")),
-  name,
-  color
-}, (options) =>
+/** `ircam zones update`. */
+export const update = (options: ZonesUpdateOptions) =>
   Effect.gen(function*() {
     const repo = yield* ZoneRepo
     const current = yield* repo.get(options.id)
@@ -119,34 +95,11 @@ const update = Command.make("update", {
     const zoneColor = yield* decodeOptional(Color, "color", options.color)
     const zone = yield* repo.update(options.id, { ...spec, name: zoneName, color: zoneColor })
     yield* Console.log(`updated ${describeZone(zone)}`)
-  }).pipe(Effect.provide(CliStorage.layer))).pipe(
-    Command.withDescription(
-      "Change a zone; what is not given stays as it is.\nExample: ircam zones update 3 --x 10 --name press"
-    )
-  )
+  }).pipe(Effect.provide(CliStorage.layer))
 
-const remove = Command.make("remove", { id }, ({ id }) =>
+/** `ircam zones remove`. */
+export const remove = ({ id }: ZonesRemoveOptions) =>
   Effect.gen(function*() {
     yield* (yield* ZoneRepo).remove(id)
     yield* Console.log(`removed zone ${id}`)
-  }).pipe(Effect.provide(CliStorage.layer))).pipe(
-    Command.withDescription("Delete a zone (and its alarm rules).\nExample: ircam zones remove 3")
-  )
-
-/**
- * @effect/cli spells one-letter options with one dash (`-x`); the zone options are documented as
- * `--x` and `--y` (like the API's fields), so both spellings are accepted: this rewrites `--x 3`
- * and `--x=3` after a `zones` command into `-x 3` / `-x=3`.
- */
-export const normalizeArgs = (argv: ReadonlyArray<string>): Array<string> => {
-  if (!argv.slice(2).includes("zones")) return [...argv]
-  return argv.map((arg) => arg.replace(/^--([xy])(=|$)/, "-$1$2"))
-}
-
-export const command = Command.make("zones").pipe(
-  Command.withDescription(
-    "List, add, update and remove zones in DATABASE_PATH (a running server sees changes within a second).\n" +
-      "Example: ircam zones add --x 0 --y 0 --width 8 --height 6 --name oven"
-  ),
-  Command.withSubcommands([list, add, update, remove])
-)
+  }).pipe(Effect.provide(CliStorage.layer))

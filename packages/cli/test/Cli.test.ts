@@ -1,27 +1,16 @@
 import { NodeContext } from "@effect/platform-node"
 import { afterEach, assert, describe, it, vi } from "@effect/vitest"
+import { freePort } from "@ircam/test-support/Port"
+import { runToExit } from "@ircam/test-support/Process"
 import { Cause, ConfigProvider, Effect, Exit, Fiber, Option, Schedule, Schema } from "effect"
-import { execFile } from "node:child_process"
-import { fileURLToPath } from "node:url"
+import { tmpdir } from "node:os"
 import { run } from "../src/Cli.js"
 import { describe as describeCause } from "../src/ErrorReport.js"
-import { freePort } from "./support/freePort.js"
-
-const bin = fileURLToPath(new URL("../bin/ircam.js", import.meta.url))
-
-const runBin = (args: ReadonlyArray<string>) => runBinWith(args, {})
 
 const runBinWith = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  Effect.async<{ readonly code: number; readonly stdout: string; readonly stderr: string }>((resume) => {
-    const child = execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...env }, timeout: 60_000 },
-      (error, stdout, stderr) =>
-        resume(Effect.succeed({ code: error === null ? 0 : child.exitCode ?? -1, stdout, stderr }))
-    )
-    return Effect.sync(() => child.kill())
-  })
+  Effect.promise(() => runToExit(args, env, tmpdir(), 60_000))
+
+const runBin = (args: ReadonlyArray<string>) => runBinWith(args, {})
 
 describe("bin/ircam.js", () => {
   it.live("--help lists the commands", () =>
@@ -102,7 +91,7 @@ describe("ircam serve", () => {
   it.live("serves the API until it is interrupted, then closes the database", () =>
     Effect.gen(function*() {
       const lines = captureLogs()
-      const port = yield* freePort
+      const port = yield* Effect.promise(freePort)
       const fiber = yield* Effect.fork(
         serve({
           PORT: String(port),
@@ -156,7 +145,7 @@ describe("ircam serve", () => {
       const lines = captureLogs()
       const exit = yield* Effect.exit(
         serve({
-          PORT: String(yield* freePort),
+          PORT: String(yield* Effect.promise(freePort)),
           HOST: "127.0.0.1",
           DATABASE_PATH: ":memory:",
           SENSOR: "mlx90640",

@@ -10,7 +10,7 @@ import { maskUrl } from "../src/ConfigCommand.js"
 afterEach(() => {
   vi.restoreAllMocks()
 })
-import { runToExit } from "./support/runIrcam.js"
+import { runToExit } from "@ircam/test-support/Process"
 
 describe("ircam config check", () => {
   it("masks credentials and query values of URLs", () => {

@@ -1,6 +1,7 @@
 import { NodeContext } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { afterEach, assert, describe, it, vi } from "@effect/vitest"
+import { runToExit } from "@ircam/test-support/Process"
 import { ConfigProvider, Effect, Either, Exit } from "effect"
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -8,7 +9,6 @@ import { join } from "node:path"
 import { run } from "../src/Cli.js"
 import * as CliStorage from "../src/CliStorage.js"
 import { parseDuration } from "../src/DbCommand.js"
-import { runToExit } from "./support/runIrcam.js"
 
 const captureLogs = () => {
   const lines: Array<string> = []

@@ -1,11 +1,11 @@
 import { NodeContext } from "@effect/platform-node"
 import { afterEach, assert, describe, it, vi } from "@effect/vitest"
+import { freePort } from "@ircam/test-support/Port"
+import { runToExit } from "@ircam/test-support/Process"
 import { ConfigProvider, Effect } from "effect"
 import { createServer, type Server } from "node:http"
 import { tmpdir } from "node:os"
 import { run } from "../src/Cli.js"
-import { freePort } from "./support/freePort.js"
-import { runToExit } from "./support/runIrcam.js"
 
 const report = (status: string) => ({
   status,
@@ -83,7 +83,7 @@ describe("ircam health", () => {
   it.live("unreachable: one line, exit code 2 (port from PORT)", () =>
     Effect.gen(function*() {
       const lines = captureLogs()
-      const port = yield* freePort
+      const port = yield* Effect.promise(freePort)
       yield* ircam(["health"], { PORT: String(port) })
       assert.strictEqual(process.exitCode, 2)
       assert.strictEqual(lines.length, 1)
@@ -96,7 +96,7 @@ describe("ircam health", () => {
       const degraded = yield* Effect.promise(() => runToExit(["health", "--url", `${base}/degraded`], {}, tmpdir()))
       assert.strictEqual(degraded.code, 1, degraded.stderr)
       assert.include(degraded.stdout, "status: degraded")
-      const port = yield* freePort
+      const port = yield* Effect.promise(freePort)
       const none = yield* Effect.promise(() => runToExit(["health"], { PORT: String(port) }, tmpdir()))
       assert.strictEqual(none.code, 2)
       assert.strictEqual(none.stderr.trim().split("\n").length, 1)

@@ -1,7 +1,7 @@
 import { NodeContext } from "@effect/platform-node"
 import { afterEach, assert, describe, it, vi } from "@effect/vitest"
+import { runToExit } from "@ircam/test-support/Process"
 import { Effect, Exit } from "effect"
-import { execFile } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -158,18 +158,15 @@ describe("ircam mlx90640 decode", () => {
       ))
 
     it.live("exits with code 1 and one line on stderr as a process", () =>
-      Effect.async<void>((resume) => {
-        const bin = fileURLToPath(new URL("../bin/ircam.js", import.meta.url))
-        execFile(process.execPath, [bin, "mlx90640", "decode", write("bad.json", "[]")], {
-          env: { PATH: process.env.PATH ?? "" }
-        }, (error, stdout, stderr) => {
-          assert.strictEqual(error?.code, 1)
-          assert.strictEqual(stdout, "")
-          assert.strictEqual(stderr.trim().split("\n").length, 1)
-          assert.match(stderr, /^ircam: DumpError: .*bad\.json/)
-          rmSync(dir, { recursive: true, force: true })
-          resume(Effect.void)
-        })
+      Effect.gen(function*() {
+        const { code, stderr, stdout } = yield* Effect.promise(() =>
+          runToExit(["mlx90640", "decode", write("bad.json", "[]")], {}, dir)
+        )
+        assert.strictEqual(code, 1)
+        assert.strictEqual(stdout, "")
+        assert.strictEqual(stderr.trim().split("\n").length, 1)
+        assert.match(stderr, /^ircam: DumpError: .*bad\.json/)
+        rmSync(dir, { recursive: true, force: true })
       }))
   })
 })

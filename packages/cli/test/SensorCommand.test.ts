@@ -1,16 +1,14 @@
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, afterEach, assert, describe, it, vi } from "@effect/vitest"
+import { runToExit } from "@ircam/test-support/Process"
 import { Effect, Exit } from "effect"
-import { execFile } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { run } from "../src/Cli.js"
 import { describe as describeCause } from "../src/ErrorReport.js"
 
 const dir = mkdtempSync(join(tmpdir(), "ircam-sensor-"))
-const bin = fileURLToPath(new URL("../bin/ircam.js", import.meta.url))
 
 /** Runs `ircam …` in this process; what it printed on stdout and stderr. */
 const ircam = (args: ReadonlyArray<string>) =>
@@ -25,16 +23,7 @@ const ircam = (args: ReadonlyArray<string>) =>
   }).pipe(Effect.provide(NodeContext.layer))
 
 /** Runs `ircam …` as a process (no I²C configuration from the environment). */
-const process_ = (args: ReadonlyArray<string>) =>
-  Effect.async<{ code: number; stdout: string; stderr: string }>((resume) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { PATH: process.env.PATH ?? "" } },
-      (error, stdout, stderr) =>
-        resume(Effect.succeed({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr }))
-    )
-  })
+const process_ = (args: ReadonlyArray<string>) => Effect.promise(() => runToExit(args, {}, dir))
 
 afterEach(() => {
   vi.restoreAllMocks()

@@ -1,13 +1,14 @@
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, assert, beforeAll, describe, it, vi } from "@effect/vitest"
+import { freePort } from "@ircam/test-support/Port"
+import { killAll, runToExit, start, stop, waitUntilAnswering } from "@ircam/test-support/Process"
 import { ConfigProvider, Effect } from "effect"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { run } from "../src/Cli.js"
-import { normalizeArgs, table } from "../src/ZonesCommand.js"
-import { killAll, runToExit, start, stop, waitUntilAnswering } from "./support/cliProcess.js"
-import { freePort } from "./support/freePort.js"
+import { normalizeArgs } from "../src/Commands.js"
+import { table } from "../src/ZonesCommand.js"
 
 let dir = ""
 beforeAll(async () => {
@@ -98,7 +99,7 @@ describe("ircam zones", () => {
   })
 
   it("a zone added with the CLI appears in the running server's API", { timeout: 240_000 }, async () => {
-    const port = await Effect.runPromise(freePort)
+    const port = await freePort()
     const env = envFor("live", { PORT: String(port), HOST: "127.0.0.1", SENSOR: "simulated", LOG_FORMAT: "json" })
     const server = start(["serve"], env, dir)
     const base = `http://127.0.0.1:${port}`

@@ -3,13 +3,14 @@
  * interactive docs at /docs, the live-view page at /, the RequestGuard before all of them, JSON
  * bodies for every error, listening on HOST:PORT.
  */
-import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { AppConfig } from "@ircam/core/AppConfig"
 import { Health } from "@ircam/core/Health"
 import { Duration, Effect, Layer, LogLevel, Option } from "effect"
 import { createServer, type Server } from "node:http"
 import { IrcamApi } from "./Api.js"
+import * as ApiDocs from "./ApiDocs.js"
 import * as AuthorizationLive from "./AuthorizationLive.js"
 import * as ErrorResponses from "./ErrorResponses.js"
 import * as Handlers from "./Handlers.js"
@@ -47,7 +48,7 @@ export const AppLive = ServeLive.pipe(
   // listed first, so that it wraps everything below: nothing is read before it has passed a request
   Layer.provide(RequestGuard.layer),
   Layer.provide(ErrorResponses.layer),
-  Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
+  Layer.provide(ApiDocs.layer),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/v1/openapi.json" })),
   Layer.provide(RootLive),
   Layer.provide(ApiLive),

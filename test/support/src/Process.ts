@@ -1,29 +1,29 @@
 /**
- * Runs `ircam` (bin/ircam.js) as a child process, as a user would: a fresh environment (no
- * variable of the test runner leaks in), a working directory of the test's choosing.
+ * Runs `ircam` (packages/cli/bin/ircam.js, the built executable) as a child process, as a user
+ * would: a fresh environment (no variable of the test runner leaks in), a working directory of
+ * the caller's choosing. Refuses to start it when its build is older than the sources, so that a
+ * test never checks old code.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
-import { createServer } from "node:net"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { staleBuild } from "../../../packages/cli/bin/build-check.js"
 
-export const bin = fileURLToPath(new URL("../../packages/cli/bin/ircam.js", import.meta.url))
+export const bin = fileURLToPath(new URL("../../../packages/cli/bin/ircam.js", import.meta.url))
 
 // every child still running, with the promise of its end
 const children = new Map<ChildProcess, Promise<number | null>>()
 
-/** A TCP port that was free a moment ago: bind port 0 on loopback, read the port, close. */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error("no port was assigned"))))
-    })
-  })
+let checked = false
+
+/** Throws, saying what to do, when the build is missing or older than a source file. */
+export const assertFreshBuild = (): void => {
+  if (checked) return
+  const stale = staleBuild()
+  if (stale !== undefined) throw new Error(`cannot run the built ircam: ${stale}`)
+  checked = true
+}
 
 /**
  * The environment of `ircam serve` for a test: `port` on loopback, the simulated sensor, a
@@ -46,11 +46,12 @@ export interface Ircam {
   readonly exited: Promise<number | null>
 }
 
-/** Starts `ircam <args>` with exactly `env` (plus PATH) in `cwd`. */
+/** Starts `ircam <args>` with exactly `env` (plus PATH and NO_COLOR) in `cwd`. */
 export const start = (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string): Ircam => {
+  assertFreshBuild()
   const child = spawn(process.execPath, [bin, ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
   let stdout = ""
@@ -68,16 +69,20 @@ export const start = (args: ReadonlyArray<string>, env: Record<string, string>, 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * Waits until `url` answers, polling a bounded number of times; fails early, with the child's
- * output, if the child exits first.
+ * Waits until `url` answers (any status), polling every `intervalMs` a bounded number of times;
+ * fails early, with the child's output, if the child exits first.
  */
-export const waitUntilAnswering = async (ircam: Ircam, url: string, attempts = 300): Promise<void> => {
+export const waitUntilAnswering = async (
+  ircam: Ircam,
+  url: string,
+  { attempts = 300, intervalMs = 100 }: { readonly attempts?: number; readonly intervalMs?: number } = {}
+): Promise<void> => {
   let exited = false
   void ircam.exited.then(() => (exited = true))
   for (let attempt = 0; attempt < attempts && !exited; attempt++) {
     const answered = await fetch(url).then(() => true, () => false)
     if (answered) return
-    await sleep(100)
+    await sleep(intervalMs)
   }
   throw new Error(
     `ircam did not answer at ${url}${exited ? ` (it exited with ${ircam.child.exitCode})` : ""}\n` +
@@ -91,13 +96,13 @@ export const stop = async (ircam: Ircam): Promise<number | null> => {
   return ircam.exited
 }
 
-/** Runs `ircam <args>` to its end (killed after `timeoutMs`). */
+/** Runs `ircam <args>` to its end (killed after `timeoutMs`): its exit code and output. */
 export const runToExit = async (
   args: ReadonlyArray<string>,
   env: Record<string, string>,
   cwd: string,
   timeoutMs = 30_000
-) => {
+): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }> => {
   const ircam = start(args, env, cwd)
   const timer = setTimeout(() => ircam.child.kill("SIGKILL"), timeoutMs)
   const code = await ircam.exited
