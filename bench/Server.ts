@@ -11,7 +11,7 @@ import { join } from "node:path"
 const unit = readFileSync(new URL("../../deploy/ircam.service", import.meta.url), "utf8")
 
 /** The node options of deploy/ircam.service (between node and the script): the service's memory settings. */
-export const serviceNodeOptions = /^ExecStart=\S+ (.*?) ?\S+ serve$/m.exec(unit)?.[1] ?? ""
+export const serviceNodeOptions = (/^ExecStart=\S+ (.*?) ?\S+ serve$/m.exec(unit)?.[1] ?? "").split(" ").filter(Boolean)
 
 /** The server on `port` as the service runs it, its database in `dir`; `settings` add to its environment. */
 export const serve = (dir: string, port: number, settings: Record<string, string> = {}): Ircam =>
@@ -21,10 +21,10 @@ export const serve = (dir: string, port: number, settings: Record<string, string
       DATABASE_PATH: join(dir, "bench.db"),
       REFRESH_RATE_HZ: "16",
       LOG_LEVEL: "warn",
-      NODE_OPTIONS: serviceNodeOptions,
       ...settings
     }),
-    dir
+    dir,
+    serviceNodeOptions
   )
 
 /** Resolves once the server on `port` answers its health check, whatever the status. */

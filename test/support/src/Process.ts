@@ -46,10 +46,15 @@ export interface Ircam {
   readonly exited: Promise<number | null>
 }
 
-/** Starts `ircam <args>` with exactly `env` (plus PATH and NO_COLOR) in `cwd`. */
-export const start = (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string): Ircam => {
+/** Starts `ircam <args>` with exactly `env` (plus PATH and NO_COLOR) in `cwd`; `node` options before the script. */
+export const start = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  cwd: string,
+  node: ReadonlyArray<string> = []
+): Ircam => {
   assertFreshBuild()
-  const child = spawn(process.execPath, [bin, ...args], {
+  const child = spawn(process.execPath, [...node, bin, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"]
