@@ -23,6 +23,7 @@ import {
   Rule,
   type RuleId,
   type RuleInput,
+  type Severity,
   toJson,
   type Transition
 } from "./Alarm.js"
@@ -62,6 +63,9 @@ export class AlarmNotActive extends Schema.TaggedError<AlarmNotActive>()("AlarmN
   message: Schema.String
 }) {}
 
+/** Alarms raised, acknowledged and cleared since start, by severity (`AlarmEngine.stats`). */
+export type TransitionCounts = Record<"raised" | "acknowledged" | "cleared", Record<Severity, number>>
+
 /** An alarm raised, acknowledged or cleared, or a rule created, updated or deleted, as `AlarmEngine.changes` tells it. */
 export type AlarmChange =
   | { readonly transition: "raised" | "acknowledged" | "cleared"; readonly alarm: AlarmJson }
@@ -84,6 +88,11 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
     const active = new Map<RuleId, Alarm>()
     const metrics = RuleMetric.make()
     const counters = { evaluations: 0, raised: 0, cleared: 0, errors: 0 }
+    const transitions: TransitionCounts = {
+      raised: { warning: 0, critical: 0 },
+      acknowledged: { warning: 0, critical: 0 },
+      cleared: { warning: 0, critical: 0 }
+    }
     let lastError: { readonly at: number; readonly message: string } | undefined
     // failures since the last evaluation that went through: degraded while there are any
     let failing = 0
@@ -133,6 +142,7 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
         active.set(rule.id, alarm)
         yield* feed.publish({ transition: "raised", alarm: toJson(alarm) })
         counters.raised++
+        transitions.raised[rule.severity]++
         yield* Effect.logWarning(`alarm ${alarm.id} raised: ${rule.name} (${rule.severity}), ${rule.metric} ${value}`)
       })
 
@@ -149,6 +159,7 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
         active.delete(rule.id)
         yield* feed.publish({ transition: "cleared", alarm: toJson(cleared) })
         counters.cleared++
+        transitions.cleared[alarm.severity]++
         yield* Effect.logInfo(`alarm ${alarm.id} cleared: ${rule.name}`)
       })
 
@@ -311,6 +322,14 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
           yield* syncRules
         })),
       active: Effect.map(repo.active, (alarms) => alarms.map(toJson)),
+      /** From memory, for metrics: the enabled rules, the active alarms, the transitions and evaluations counted. */
+      stats: Effect.sync(() => ({
+        rules,
+        active: [...active.values()],
+        transitions: structuredClone(transitions),
+        evaluations: counters.evaluations,
+        errors: counters.errors
+      })),
       getAlarm: (id: AlarmId) => Effect.map(getAlarm(id), toJson),
       history: (query: HistoryQuery): Effect.Effect<ReadonlyArray<HistoryEntry>, StorageError> => repo.history(query),
       acknowledge: (id: AlarmId) =>
@@ -329,6 +348,7 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
             yield* record(alarm.ruleId, id, "acknowledged", null, at)
           }))
           const acknowledged: Alarm = { ...alarm, acknowledgedAt: at }
+          transitions.acknowledged[alarm.severity]++
           if (active.get(alarm.ruleId)?.id === id) active.set(alarm.ruleId, acknowledged)
           yield* feed.publish({ transition: "acknowledged", alarm: toJson(acknowledged) })
           return toJson(acknowledged)
