@@ -111,7 +111,7 @@ export class Metrics extends Effect.Service<Metrics>()("@ircam/http/Metrics", {
       /** Every metric, up to date, in the format `accept` prefers. */
       scrape: (accept: string | undefined) => {
         const contentType = negotiate(accept)
-        return Effect.all(updates, { concurrency: "unbounded", discard: true }).pipe(
+        return Effect.all(updates, { discard: true }).pipe(
           Effect.zipRight(render([processMetrics(), registry], contentType)),
           Effect.map((body) => ({ contentType, body })),
           renderLock.withPermits(1)

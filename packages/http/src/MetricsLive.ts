@@ -25,6 +25,9 @@ const sets = Layer.effectDiscard(Effect.all([
   HttpMetrics.streams
 ], { discard: true }))
 
+/** `Metrics` with every set defined on it (what the route serves; the benchmark scrapes it directly). */
+export const collecting = sets.pipe(Layer.provideMerge(Metrics.Default))
+
 /** The path Prometheus scrapes. */
 export const path = "/metrics"
 
@@ -50,6 +53,6 @@ export const layer = Layer.unwrapEffect(Effect.map(
   AppConfig,
   ({ metricsEnabled }) =>
     metricsEnabled
-      ? Layer.mergeAll(route, sets, HttpMetrics.layer).pipe(Layer.provide(Metrics.Default))
+      ? Layer.mergeAll(route, HttpMetrics.layer).pipe(Layer.provide(collecting))
       : Layer.empty
 ))
