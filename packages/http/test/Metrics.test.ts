@@ -9,6 +9,7 @@ import type { AppConfigShape } from "@ircam/core/AppConfig"
 import { NotifierSettings } from "@ircam/core/NotifierSettings"
 import { Sensor, SensorError } from "@ircam/core/Sensor"
 import { Duration, Effect, Fiber, Layer, Option, Stream, TestClock } from "effect"
+import { readFileSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import * as TestCore from "../../core/test/support/TestCore.js"
@@ -125,6 +126,28 @@ describe("GET /metrics", () => {
       assert.strictEqual((yield* send("GET", "/metrics")).status, 404)
       assert.strictEqual((yield* send("GET", "/api/v1/zones")).status, 200)
     }).pipe(inApp({ metricsEnabled: false })))
+})
+
+describe("the README", () => {
+  it.live("lists every ircam metric in its table, and only those", () =>
+    Effect.gen(function*() {
+      const text = (yield* send("GET", "/metrics")).text
+      const families = new Set([...text.matchAll(/^# TYPE (ircam_\w+) /gm)].map((match) => match[1]!))
+      const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8")
+      const section = readme.slice(readme.indexOf("## Prometheus metrics"), readme.indexOf("### Scraping it"))
+      const rows = section.split("\n").filter((line) => line.startsWith("| `ircam_"))
+      const listed = new Set(
+        rows.flatMap((row) => [...row.split(" | ")[0]!.matchAll(/`(ircam_\w+)`/g)].map((m) => m[1]!))
+      )
+      assert.sameMembers([...listed], [...families])
+    }).pipe(Effect.provide(appLayer(Sensor.layerTest(
+      Stream.never,
+      {},
+      Effect.succeed({
+        lastError: null,
+        counters: { errors: 0, timeouts: 0, corruptFrames: 0, retries: 0, reinitialisations: 0, restarts: 0 }
+      })
+    )))))
 })
 
 describe("metrics", () => {
