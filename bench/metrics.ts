@@ -10,31 +10,21 @@
  */
 import { AppConfig } from "@ircam/core/AppConfig"
 import * as Core from "@ircam/core/Core"
-import { type Frame, PIXELS } from "@ircam/core/Frame"
-import { Monitor } from "@ircam/core/Monitor"
-import { Sensor } from "@ircam/core/Sensor"
-import { renderScene } from "@ircam/core/SimulatedSensor"
-import { ZoneRepo } from "@ircam/core/ZoneRepo"
 import { LiveStream } from "@ircam/http/LiveStream"
 import { Metrics, openMetricsFormat } from "@ircam/http/Metrics"
 import * as MetricsLive from "@ircam/http/MetricsLive"
 import { freePort } from "@ircam/test-support/Port"
 import { stop } from "@ircam/test-support/Process"
-import { Deferred, Effect, Fiber, Layer, Logger, LogLevel, Option, Stream } from "effect"
+import { Deferred, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as LoopFrames from "./LoopFrames.js"
 import { cpuSeconds, serve, untilAnswering } from "./Server.js"
 
 const frameCount = 50_000
 const rateHz = 16
 const rounds = 5
-
-const scene: ReadonlyArray<Float32Array> = Array.from({ length: 64 }, (_, n) => {
-  const temperatures = new Float32Array(PIXELS)
-  renderScene(1, n, rateHz, temperatures)
-  return temperatures
-})
 
 const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 const format = (n: number) => Math.round(n).toLocaleString("en")
@@ -46,37 +36,8 @@ const format = (n: number) => Math.round(n).toLocaleString("en")
 const loopRun = (defined: boolean) =>
   Effect.gen(function*() {
     const go = yield* Deferred.make<void>()
-    // held back until the zones exist, so every measured frame pays for two zones
-    const frames = Stream.fromEffect(Deferred.await(go)).pipe(Stream.flatMap(() =>
-      Stream.range(0, frameCount - 1).pipe(
-        Stream.map((n): Frame => ({
-          temperatures: scene[n % scene.length]!,
-          capturedAt: n * (1000 / rateHz),
-          monotonicMs: n * (1000 / rateHz),
-          sequence: n,
-          ambient: 25,
-          vdd: 3.3
-        }))
-      )
-    ))
-    const sensor = Layer.succeed(
-      Sensor,
-      Sensor.of({ info: { kind: "test", model: "bench", serial: "bench", refreshRateHz: rateHz }, frames })
-    )
     return yield* Effect.gen(function*() {
-      const zones = yield* ZoneRepo
-      yield* zones.create({ id: undefined, name: "a", color: undefined, x: 2, y: 2, width: 10, height: 8 })
-      yield* zones.create({ id: undefined, name: "b", color: undefined, x: 20, y: 10, width: 12, height: 14 })
-      const monitor = yield* Monitor
-      const done = yield* Stream.unwrapScoped(monitor.changes).pipe(
-        Stream.filter((s) => s.frame.sequence === frameCount - 1),
-        Stream.runHead,
-        Effect.fork
-      )
-      const start = performance.now()
-      yield* Deferred.succeed(go, undefined)
-      yield* Fiber.join(done)
-      const perSecond = frameCount / ((performance.now() - start) / 1000)
+      const perSecond = frameCount / ((yield* LoopFrames.time(go, frameCount)) / 1000)
       const scrapes: Array<number> = []
       const metrics = yield* Effect.serviceOption(Metrics)
       if (Option.isSome(metrics)) {
@@ -92,7 +53,7 @@ const loopRun = (defined: boolean) =>
         (defined ? MetricsLive.collecting : Layer.empty).pipe(
           Layer.provideMerge(LiveStream.Default),
           Layer.provideMerge(Core.layer),
-          Layer.provideMerge(sensor),
+          Layer.provideMerge(LoopFrames.sensor(go, frameCount, rateHz)),
           Layer.provideMerge(AppConfig.layerWith({ databasePath: ":memory:", refreshRateHz: rateHz }))
         )
       ),
@@ -113,7 +74,9 @@ const monitorLoop = Effect.gen(function*() {
   }
   const change = (median(withMetrics) / median(without) - 1) * 100
   console.log(
-    `monitor loop: ${format(median(without))} frames/s without metrics (${without.map(format).join(", ")}), ` +
+    `monitor loop with and without metrics: ${format(median(without))} frames/s without (${
+      without.map(format).join(", ")
+    }), ` +
       `${format(median(withMetrics))} with every metric defined (${withMetrics.map(format).join(", ")}): ` +
       `${change >= 0 ? "+" : ""}${change.toFixed(1)} %`
   )
