@@ -87,7 +87,7 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
     const phases = new Map<RuleId, StateMachine.Phase>()
     const active = new Map<RuleId, Alarm>()
     const metrics = RuleMetric.make()
-    const counters = { evaluations: 0, raised: 0, cleared: 0, errors: 0 }
+    const counters = { evaluations: 0, errors: 0 }
     const transitions: TransitionCounts = {
       raised: { warning: 0, critical: 0 },
       acknowledged: { warning: 0, critical: 0 },
@@ -141,7 +141,6 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
         if (event !== null) yield* events.linkAlarm(event, alarm.id)
         active.set(rule.id, alarm)
         yield* feed.publish({ transition: "raised", alarm: toJson(alarm) })
-        counters.raised++
         transitions.raised[rule.severity]++
         yield* Effect.logWarning(`alarm ${alarm.id} raised: ${rule.name} (${rule.severity}), ${rule.metric} ${value}`)
       })
@@ -158,7 +157,6 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
         }))
         active.delete(rule.id)
         yield* feed.publish({ transition: "cleared", alarm: toJson(cleared) })
-        counters.cleared++
         transitions.cleared[alarm.severity]++
         yield* Effect.logInfo(`alarm ${alarm.id} cleared: ${rule.name}`)
       })
@@ -257,7 +255,10 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
       details: {
         rules: rules.length,
         active: active.size,
-        ...counters,
+        evaluations: counters.evaluations,
+        raised: transitions.raised.warning + transitions.raised.critical,
+        cleared: transitions.cleared.warning + transitions.cleared.critical,
+        errors: counters.errors,
         lastError: lastError === undefined ? null : { at: iso(lastError.at), message: lastError.message }
       }
     }))

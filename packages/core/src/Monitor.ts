@@ -65,8 +65,8 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
     const startedAt = yield* monotonicMs
 
     let framesProcessed = 0
-    let sensorErrors = 0
     const errorsByReason: Partial<Record<SensorError["reason"], number>> = {}
+    const sensorErrors = () => Object.values(errorsByReason).reduce((sum, n) => sum + n, 0)
     let lastError: { readonly at: number; readonly message: string } | undefined
     // monotonic capture times of the last frames, for the achieved frame rate
     const recent = new Float64Array(rateWindow)
@@ -84,11 +84,10 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
 
     const onSensorError = (error: SensorError) =>
       Effect.gen(function*() {
-        sensorErrors++
         errorsByReason[error.reason] = (errorsByReason[error.reason] ?? 0) + 1
         lastError = { at: yield* Clock.currentTimeMillis, message: error.message }
         yield* Effect.logWarning("sensor failed; retrying", error.message).pipe(
-          Effect.annotateLogs({ reason: error.reason, errors: sensorErrors })
+          Effect.annotateLogs({ reason: error.reason, errors: sensorErrors() })
         )
       })
 
@@ -145,7 +144,7 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
           ...(info.note === undefined ? {} : { note: info.note }),
           lastFrameAgeMs: latest === undefined ? null : Math.round(age),
           frameRate: achievedRate(),
-          errors: sensorErrors,
+          errors: sensorErrors(),
           lastError: lastError === undefined ? null : { at: iso(lastError.at), message: lastError.message },
           ...(driver === undefined ? {} : {
             driver: {

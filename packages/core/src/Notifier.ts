@@ -100,8 +100,6 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
     }
     const channels: ReadonlyArray<Channel> = [...workers.keys()]
 
-    /** failed attempts since start */
-    let failures = 0
     let lastError: { readonly at: number; readonly channel: Channel; readonly message: string } | undefined
     /** monotonic times of the deliveries given up, for the last hour's count */
     let givenUp: Array<number> = []
@@ -153,7 +151,6 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
           return
         }
         const message = result.left.message
-        failures++
         worker.outcomes.failedAttempts++
         worker.consecutiveFailures++
         lastError = { at, channel: worker.channel, message }
@@ -254,7 +251,7 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
           delivered: count("delivered"),
           givenUp: count("given_up"),
           givenUpLastHour: givenUp.length,
-          failures,
+          failures: [...workers.values()].reduce((sum, worker) => sum + worker.outcomes.failedAttempts, 0),
           consecutiveFailures: Object.fromEntries(
             [...workers.values()].map((worker) => [worker.channel, worker.consecutiveFailures])
           ),
