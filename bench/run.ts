@@ -8,6 +8,7 @@ import * as EventPersist from "./event-persist.js"
 import * as FrameMath from "./frame-math.js"
 import * as LiveView from "./live-view.js"
 import * as Memory from "./memory.js"
+import * as Metrics from "./metrics.js"
 import * as MonitorLoop from "./monitor-loop.js"
 import * as RealTimeEndpoint from "./realtime-endpoint.js"
 import * as Startup from "./startup.js"
@@ -23,7 +24,8 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "realtime-endpoint": () => Effect.runPromise(RealTimeEndpoint.run),
   "event-persist": () => Effect.runPromise(EventPersist.run),
   "live-view": () => Effect.runPromise(LiveView.run),
-  "memory": () => Memory.run(minutes)
+  "memory": () => Memory.run(minutes),
+  "metrics": () => Effect.runPromise(Metrics.run)
 }
 
 const main = async () => {

@@ -53,6 +53,7 @@ export const effective = (config: AppConfigShape): Record<string, string | numbe
     SMTP_PASSWORD: smtp === undefined ? null : optional(smtp.password, () => mask),
     SMTP_FROM: smtp?.from ?? null,
     SMTP_TO: smtp === undefined ? null : smtp.to.join(","),
+    METRICS_ENABLED: String(config.metricsEnabled),
     LOG_LEVEL: config.logLevel.label,
     LOG_FORMAT: config.logFormat
   }

@@ -39,6 +39,7 @@ describe("ircam config check", () => {
       assert.include(text, "API_TOKEN=***")
       assert.include(text, "SMTP_HOST=mail")
       assert.include(text, "ALLOWED_HOSTS=pi.example,*.lab.example")
+      assert.include(text, "METRICS_ENABLED=true")
       assert.include(text, "\"SMTP_TO\": \"c@d\"")
       assert.notInclude(text, "tok-secret")
     }))

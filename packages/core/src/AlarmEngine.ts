@@ -23,6 +23,7 @@ import {
   Rule,
   type RuleId,
   type RuleInput,
+  type Severity,
   toJson,
   type Transition
 } from "./Alarm.js"
@@ -62,6 +63,9 @@ export class AlarmNotActive extends Schema.TaggedError<AlarmNotActive>()("AlarmN
   message: Schema.String
 }) {}
 
+/** Alarms raised, acknowledged and cleared since start, by severity (`AlarmEngine.stats`). */
+export type TransitionCounts = Record<"raised" | "acknowledged" | "cleared", Record<Severity, number>>
+
 /** An alarm raised, acknowledged or cleared, or a rule created, updated or deleted, as `AlarmEngine.changes` tells it. */
 export type AlarmChange =
   | { readonly transition: "raised" | "acknowledged" | "cleared"; readonly alarm: AlarmJson }
@@ -83,7 +87,12 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
     const phases = new Map<RuleId, StateMachine.Phase>()
     const active = new Map<RuleId, Alarm>()
     const metrics = RuleMetric.make()
-    const counters = { evaluations: 0, raised: 0, cleared: 0, errors: 0 }
+    const counters = { evaluations: 0, errors: 0 }
+    const transitions: TransitionCounts = {
+      raised: { warning: 0, critical: 0 },
+      acknowledged: { warning: 0, critical: 0 },
+      cleared: { warning: 0, critical: 0 }
+    }
     let lastError: { readonly at: number; readonly message: string } | undefined
     // failures since the last evaluation that went through: degraded while there are any
     let failing = 0
@@ -132,7 +141,7 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
         if (event !== null) yield* events.linkAlarm(event, alarm.id)
         active.set(rule.id, alarm)
         yield* feed.publish({ transition: "raised", alarm: toJson(alarm) })
-        counters.raised++
+        transitions.raised[rule.severity]++
         yield* Effect.logWarning(`alarm ${alarm.id} raised: ${rule.name} (${rule.severity}), ${rule.metric} ${value}`)
       })
 
@@ -148,7 +157,7 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
         }))
         active.delete(rule.id)
         yield* feed.publish({ transition: "cleared", alarm: toJson(cleared) })
-        counters.cleared++
+        transitions.cleared[alarm.severity]++
         yield* Effect.logInfo(`alarm ${alarm.id} cleared: ${rule.name}`)
       })
 
@@ -246,7 +255,10 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
       details: {
         rules: rules.length,
         active: active.size,
-        ...counters,
+        evaluations: counters.evaluations,
+        raised: transitions.raised.warning + transitions.raised.critical,
+        cleared: transitions.cleared.warning + transitions.cleared.critical,
+        errors: counters.errors,
         lastError: lastError === undefined ? null : { at: iso(lastError.at), message: lastError.message }
       }
     }))
@@ -311,6 +323,14 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
           yield* syncRules
         })),
       active: Effect.map(repo.active, (alarms) => alarms.map(toJson)),
+      /** From memory, for metrics: the enabled rules, the active alarms, the transitions and evaluations counted. */
+      stats: Effect.sync(() => ({
+        rules,
+        active: [...active.values()],
+        transitions: structuredClone(transitions),
+        evaluations: counters.evaluations,
+        errors: counters.errors
+      })),
       getAlarm: (id: AlarmId) => Effect.map(getAlarm(id), toJson),
       history: (query: HistoryQuery): Effect.Effect<ReadonlyArray<HistoryEntry>, StorageError> => repo.history(query),
       acknowledge: (id: AlarmId) =>
@@ -329,6 +349,7 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
             yield* record(alarm.ruleId, id, "acknowledged", null, at)
           }))
           const acknowledged: Alarm = { ...alarm, acknowledgedAt: at }
+          transitions.acknowledged[alarm.severity]++
           if (active.get(alarm.ruleId)?.id === id) active.set(alarm.ruleId, acknowledged)
           yield* feed.publish({ transition: "acknowledged", alarm: toJson(acknowledged) })
           return toJson(acknowledged)

@@ -54,6 +54,8 @@ export interface AppConfigShape {
   readonly webhookSecret: Option.Option<Redacted.Redacted<string>>
   /** alarm notifications are e-mailed when set */
   readonly smtp: Option.Option<SmtpConfig>
+  /** `GET /metrics` serves Prometheus metrics */
+  readonly metricsEnabled: boolean
   readonly logLevel: LogLevel.LogLevel
   readonly logFormat: LogFormat
 }
@@ -91,6 +93,7 @@ export const defaults: AppConfigShape = {
   publicUrl: Option.none(),
   webhookSecret: Option.none(),
   smtp: Option.none(),
+  metricsEnabled: true,
   logLevel: LogLevel.Info,
   logFormat: "pretty"
 }
@@ -279,6 +282,7 @@ export const config: Config.Config<AppConfigShape> = Config.all({
       }))
     })
   ),
+  metricsEnabled: Config.boolean("METRICS_ENABLED").pipe(Config.withDefault(defaults.metricsEnabled)),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(defaults.logLevel)),
   logFormat: Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(Config.withDefault(defaults.logFormat))
 }).pipe(

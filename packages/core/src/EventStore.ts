@@ -314,7 +314,11 @@ export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventS
       flush,
       /** Subscribes now (for the scope): every event started, extended, completed or deleted from then on. */
       changes: feed.changes,
-      health
+      health,
+      /** What the `events` check counts, as numbers, for metrics (the database's size is `databaseBytes`). */
+      stats: Effect.sync(() => ({ ...stats, recording: recording !== undefined })),
+      /** The bytes the database's pages hold, which retention keeps below `MAX_DB_MB`. */
+      databaseBytes: repo.databaseBytes
     } as const
   }).pipe(Effect.annotateLogs({ service: "EventStore" }))
 }) {}

@@ -41,6 +41,18 @@ const limit = (rule: typeof staleAfter, period: number) => Math.max(rule.periods
 
 const rateWindow = 16
 
+/** The sensor's figures as the monitor sees them (`Monitor.sensorStats`), for metrics. */
+export interface SensorStats {
+  /** frames processed since start */
+  readonly frames: number
+  /** failures of the sensor's frame stream since start, by reason */
+  readonly errors: Readonly<Partial<Record<SensorError["reason"], number>>>
+  /** milliseconds since the last frame; since start while there has been none */
+  readonly lastFrameAgeMs: number
+  /** frames per second over the last frames; null until there are two */
+  readonly frameRate: number | null
+}
+
 export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
   scoped: Effect.gen(function*() {
     const sensor = yield* Sensor
@@ -53,7 +65,8 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
     const startedAt = yield* monotonicMs
 
     let framesProcessed = 0
-    let sensorErrors = 0
+    const errorsByReason: Partial<Record<SensorError["reason"], number>> = {}
+    const sensorErrors = () => Object.values(errorsByReason).reduce((sum, n) => sum + n, 0)
     let lastError: { readonly at: number; readonly message: string } | undefined
     // monotonic capture times of the last frames, for the achieved frame rate
     const recent = new Float64Array(rateWindow)
@@ -71,10 +84,10 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
 
     const onSensorError = (error: SensorError) =>
       Effect.gen(function*() {
-        sensorErrors++
+        errorsByReason[error.reason] = (errorsByReason[error.reason] ?? 0) + 1
         lastError = { at: yield* Clock.currentTimeMillis, message: error.message }
         yield* Effect.logWarning("sensor failed; retrying", error.message).pipe(
-          Effect.annotateLogs({ reason: error.reason, errors: sensorErrors })
+          Effect.annotateLogs({ reason: error.reason, errors: sensorErrors() })
         )
       })
 
@@ -104,9 +117,10 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
       return newest > oldest ? Math.round((n - 1) * 10000 / (newest - oldest)) / 10 : null
     }
 
+    const lastFrameAge = Effect.map(monotonicMs, (now) => now - (latest?.frame.monotonicMs ?? startedAt))
+
     const sensorHealth: Effect.Effect<CheckResult> = Effect.gen(function*() {
-      const now = yield* monotonicMs
-      const age = now - (latest === undefined ? startedAt : latest.frame.monotonicMs)
+      const age = yield* lastFrameAge
       const status: Status = age > limit(deadAfter, period)
         ? "down"
         : age > limit(staleAfter, period)
@@ -130,7 +144,7 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
           ...(info.note === undefined ? {} : { note: info.note }),
           lastFrameAgeMs: latest === undefined ? null : Math.round(age),
           frameRate: achievedRate(),
-          errors: sensorErrors,
+          errors: sensorErrors(),
           lastError: lastError === undefined ? null : { at: iso(lastError.at), message: lastError.message },
           ...(driver === undefined ? {} : {
             driver: {
@@ -178,7 +192,14 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
       /** the `monitor` check: frames processed, zones */
       health,
       /** the `sensor` check: the age of the last frame, the achieved rate, errors, the driver's counters */
-      sensorHealth
+      sensorHealth,
+      /** what the `sensor` check counts, as numbers */
+      sensorStats: Effect.map(lastFrameAge, (age): SensorStats => ({
+        frames: framesProcessed,
+        errors: { ...errorsByReason },
+        lastFrameAgeMs: age,
+        frameRate: achievedRate()
+      }))
     } as const
   })
 }) {}

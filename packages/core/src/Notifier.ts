@@ -65,6 +65,18 @@ interface Worker extends Sender {
   roundFailures: number
   /** the channel's latest failure, of a delivery or of a round */
   lastError: string | undefined
+  /** deliveries delivered and given up, and attempts failed, since start */
+  readonly outcomes: ChannelStats["outcomes"]
+}
+
+/** A channel's figures (`Notifier.stats`), for metrics. */
+export interface ChannelStats {
+  readonly channel: Channel
+  readonly outcomes: { delivered: number; givenUp: number; failedAttempts: number }
+  /** deliveries waiting for their next attempt */
+  readonly pending: number
+  /** milliseconds since the oldest of them was queued; null when none is pending */
+  readonly oldestPendingMs: number | null
 }
 
 export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier", {
@@ -82,13 +94,12 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
         due: new Map(),
         consecutiveFailures: 0,
         roundFailures: 0,
-        lastError: undefined
+        lastError: undefined,
+        outcomes: { delivered: 0, givenUp: 0, failedAttempts: 0 }
       })
     }
     const channels: ReadonlyArray<Channel> = [...workers.keys()]
 
-    /** failed attempts since start */
-    let failures = 0
     let lastError: { readonly at: number; readonly channel: Channel; readonly message: string } | undefined
     /** monotonic times of the deliveries given up, for the last hour's count */
     let givenUp: Array<number> = []
@@ -135,11 +146,12 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
           yield* repo.delivered(row.id, attempts, at)
           worker.due.delete(row.id)
           worker.consecutiveFailures = 0
+          worker.outcomes.delivered++
           yield* Effect.logInfo(`${what} delivered${attempts > 1 ? ` at attempt ${attempts}` : ""}`)
           return
         }
         const message = result.left.message
-        failures++
+        worker.outcomes.failedAttempts++
         worker.consecutiveFailures++
         lastError = { at, channel: worker.channel, message }
         worker.lastError = message
@@ -147,6 +159,7 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
           yield* repo.givenUp(row.id, attempts, message, at)
           worker.due.delete(row.id)
           givenUp.push(now)
+          worker.outcomes.givenUp++
           yield* Effect.logWarning(
             `${what} given up after ${attempts} attempts over ${
               Duration.format(Duration.millis(Math.round(giveUpMs - (due.deadline - now))))
@@ -238,7 +251,7 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
           delivered: count("delivered"),
           givenUp: count("given_up"),
           givenUpLastHour: givenUp.length,
-          failures,
+          failures: [...workers.values()].reduce((sum, worker) => sum + worker.outcomes.failedAttempts, 0),
           consecutiveFailures: Object.fromEntries(
             [...workers.values()].map((worker) => [worker.channel, worker.consecutiveFailures])
           ),
@@ -260,7 +273,19 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
       enqueue,
       /** Outbox rows, newest first, for the API. */
       deliveries: (query: DeliveryQuery) => repo.list(query),
-      health
+      health,
+      /** Each configured channel's figures, from memory. */
+      stats: Effect.map(monotonicMs, (now) =>
+        [...workers.values()].map((worker): ChannelStats => {
+          // a row is queued `giveUpAfter` before its deadline
+          const queued = Math.min(...[...worker.due.values()].map((due) => due.deadline - giveUpMs))
+          return {
+            channel: worker.channel,
+            outcomes: { ...worker.outcomes },
+            pending: worker.due.size,
+            oldestPendingMs: worker.due.size === 0 ? null : Math.max(0, now - queued)
+          }
+        }))
     } as const
   }).pipe(Effect.annotateLogs({ service: "Notifier" }))
 }) {}

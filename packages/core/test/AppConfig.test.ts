@@ -62,6 +62,7 @@ describe("AppConfig", () => {
         API_TOKEN: "s3cret",
         PUBLIC_URL: "http://ircam.local:8000",
         ALLOWED_HOSTS: "ircam.example.com",
+        METRICS_ENABLED: "false",
         LOG_LEVEL: "Debug",
         LOG_FORMAT: "json"
       })
@@ -87,6 +88,7 @@ describe("AppConfig", () => {
         maxZones: 16,
         maxStreams: 3,
         allowedHosts: ["ircam.example.com"],
+        metricsEnabled: false,
         logLevel: LogLevel.Debug,
         logFormat: "json"
       })
@@ -290,6 +292,7 @@ describe("AppConfig", () => {
     ["MAX_STREAMS", "0"],
     ["MAX_STREAMS", "1001"],
     ["ALLOWED_HOSTS", "evil.example:80"],
+    ["METRICS_ENABLED", "maybe"],
     ["LOG_LEVEL", "Loud"],
     ["LOG_FORMAT", "xml"]
   ]

@@ -90,10 +90,8 @@ export class LiveStream extends Effect.Service<LiveStream>()("@ircam/http/LiveSt
       Effect.forkScoped
     )
 
-    const health: Effect.Effect<CheckResult> = Effect.sync(() => ({
-      status: "ok",
-      details: { open, max: maxStreams, opened, refused, framesSkipped: skipped }
-    }))
+    const stats = Effect.sync(() => ({ open, max: maxStreams, opened, refused, framesSkipped: skipped }))
+    const health: Effect.Effect<CheckResult> = Effect.map(stats, (details) => ({ status: "ok", details }))
 
     /** The latest frame's message. */
     const current = Effect.map(
@@ -172,7 +170,9 @@ export class LiveStream extends Effect.Service<LiveStream>()("@ircam/http/LiveSt
     return {
       respond,
       /** the `streams` check: streams open, opened, refused, frames skipped for slow clients */
-      health
+      health,
+      /** what the `streams` check counts, for metrics */
+      stats
     } as const
   })
 }) {}

@@ -15,6 +15,7 @@ import * as AuthorizationLive from "./AuthorizationLive.js"
 import * as ErrorResponses from "./ErrorResponses.js"
 import * as Handlers from "./Handlers.js"
 import { LiveStream } from "./LiveStream.js"
+import * as MetricsLive from "./MetricsLive.js"
 import * as RequestGuard from "./RequestGuard.js"
 import * as WebPage from "./WebPage.js"
 
@@ -45,6 +46,8 @@ const StreamsCheck = Layer.effectDiscard(
 
 /** The whole HTTP application; needs an `HttpServer` (tests use `NodeHttpServer.layerTest`). */
 export const AppLive = ServeLive.pipe(
+  // GET /metrics; its middleware wraps even the RequestGuard, to count the requests it refuses
+  Layer.provide(MetricsLive.layer),
   // listed first, so that it wraps everything below: nothing is read before it has passed a request
   Layer.provide(RequestGuard.layer),
   Layer.provide(ErrorResponses.layer),
