@@ -18,6 +18,7 @@ import {
   Transition
 } from "./Alarm.js"
 import { EventId } from "./Event.js"
+import type { AlarmPeriod } from "./HistoryBucket.js"
 import * as StorageError from "./StorageError.js"
 import { ZoneId } from "./Zone.js"
 
@@ -51,6 +52,28 @@ const HistoryRow = Schema.Struct({
   value: Schema.NullOr(Schema.Number),
   at: Schema.Number
 })
+
+const PeriodRow = Schema.Struct({
+  ruleId: RuleId,
+  severity: Severity,
+  alarms: Schema.Int,
+  alarmId: AlarmId,
+  raisedAt: Schema.Number,
+  eventId: Schema.NullOr(EventId),
+  clearedAt: Schema.NullOr(Schema.Number),
+  active: Schema.Int
+})
+
+/** Which alarm periods `periods` answers. */
+export interface PeriodQuery {
+  /** the rules' zone; null for the whole frame */
+  readonly zoneId: ZoneId | null
+  /** epoch ms */
+  readonly from: number
+  readonly to: number
+  /** the alarms of a rule raised within one bucket this wide (ms) make one period */
+  readonly bucketMs: number
+}
 
 export interface HistoryQuery {
   readonly ruleId?: RuleId | undefined
@@ -149,6 +172,50 @@ export class AlarmRepo extends Effect.Service<AlarmRepo>()("@ircam/core/AlarmRep
         sql`INSERT INTO alarm_history ${sql.insert(entry)}`.pipe(
           Effect.asVoid,
           StorageError.mapError("cannot record the alarm transition")
+        ),
+
+      /**
+       * The alarms of the rules on a zone (or the whole frame) that were active at some moment of
+       * `from`..`to`, oldest first: those of one rule raised within one bucket as one period (from
+       * the first raised to the last cleared; open while any is active), so a long range answers
+       * at most a period a bucket and a rule. Both ends are read through an index.
+       */
+      periods: (query: PeriodQuery): Effect.Effect<ReadonlyArray<AlarmPeriod>, StorageError.StorageError> =>
+        SqlSchema.findAll({
+          Request: Schema.Void,
+          Result: PeriodRow,
+          execute: () =>
+            sql`
+              SELECT g.rule_id, f.severity, g.alarms, g.first AS alarm_id, f.raised_at, f.event_id, l.cleared_at,
+                g.active
+              FROM (
+                SELECT rule_id, min(id) AS first, max(id) AS last, count(*) AS alarms,
+                  count(*) - count(cleared_at) AS active
+                FROM alarms
+                WHERE id IN (
+                  SELECT id FROM alarms
+                    WHERE zone_id IS ${query.zoneId} AND raised_at >= ${query.from} AND raised_at <= ${query.to}
+                  UNION
+                  SELECT id FROM alarms
+                    WHERE zone_id IS ${query.zoneId} AND cleared_at >= ${query.from} AND raised_at < ${query.from}
+                  UNION
+                  SELECT id FROM alarms
+                    WHERE zone_id IS ${query.zoneId} AND cleared_at IS NULL AND raised_at < ${query.from}
+                )
+                GROUP BY rule_id, CAST(raised_at / ${query.bucketMs} AS INTEGER)
+              ) g
+              JOIN alarms f ON f.id = g.first
+              JOIN alarms l ON l.id = g.last
+              ORDER BY f.raised_at, g.rule_id`
+        })(undefined).pipe(
+          Effect.map((rows) =>
+            rows.map(({ active, clearedAt, raisedAt, ...row }): AlarmPeriod => ({
+              ...row,
+              from: raisedAt,
+              to: active > 0 ? null : clearedAt
+            }))
+          ),
+          StorageError.mapError("cannot read the alarm periods")
         ),
 
       /** The history, newest first. */
