@@ -133,10 +133,7 @@ export const fill = (
   for (let t = slotOf(from, step); t <= last; t += size) {
     while (i < rows.length && rows[i]!.t < t) i++
     if (i < rows.length && rows[i]!.t === t) {
-      for (; i < rows.length && rows[i]!.t === t; i++) {
-        const { ambient, frames, max, mean, min } = rows[i]!
-        slots.push({ t, frames, min, max, mean, ambient })
-      }
+      for (; i < rows.length && rows[i]!.t === t; i++) slots.push(rows[i]!)
     } else {
       slots.push(gap(t))
     }

@@ -107,7 +107,7 @@ export const read = (
     const recorded = new Set(rows.map((row) => row.seriesId))
     const alarms = yield* Effect.flatMap(
       AlarmRepo,
-      (alarms) => alarms.periods({ zoneId: request.zoneId, from, to, bucketMs: resolutionSeconds[step] * 1000 })
+      (alarms) => alarms.periods({ zoneId: request.zoneId, from, to, resolutionMs: resolutionSeconds[step] * 1000 })
     )
     return {
       zoneId: request.zoneId,

@@ -26,22 +26,24 @@ const tables: Readonly<Record<Resolution, string>> = {
 /** Rows per INSERT: far below SQLite's limit on bound parameters. */
 const rowsPerInsert = 500
 
-/** °C as stored: whole centi-degrees. */
-const Centi = Schema.transform(Schema.Int, Schema.Number, {
-  strict: true,
-  decode: (centi) => centi / 100,
-  encode: (celsius) => Math.round(celsius * 100)
-})
+/** A bucket as SQLite answers it, as values: series, t, frames, min, max, mean, ambient (centi-degrees). */
+type BucketValues = readonly [number, number, number, number, number, number, number | null]
 
-const BucketRow = Schema.Struct({
-  seriesId: Schema.Int,
-  t: Schema.Int,
-  frames: Schema.Int,
-  min: Centi,
-  max: Centi,
-  mean: Centi,
-  ambient: Schema.NullOr(Centi)
-})
+const isInt = Number.isSafeInteger
+
+const isBucketValues = (row: unknown): row is BucketValues =>
+  Array.isArray(row) && row.length === 7 && isInt(row[0]) && isInt(row[1]) && isInt(row[2]) && isInt(row[3]) &&
+  isInt(row[4]) && isInt(row[5]) && (row[6] === null || isInt(row[6]))
+
+/**
+ * The rows of a bucket query, checked in one pass: a range is thousands of rows (a week of minutes
+ * is 10,080), and a Schema a field would cost several times the query itself.
+ */
+const BucketRows = Schema.declare(
+  (rows: unknown): rows is ReadonlyArray<BucketValues> => Array.isArray(rows) && rows.every(isBucketValues),
+  { identifier: "HistoryBucketRows", description: "rows of whole numbers: series, t, frames, centi-degrees" }
+)
+const decodeBucketRows = Schema.decodeUnknown(BucketRows)
 
 const SeriesRow = Schema.Struct({
   id: Schema.Int,
@@ -214,13 +216,23 @@ export class HistoryRepo extends Effect.Service<HistoryRepo>()("@ircam/core/Hist
       ): Effect.Effect<ReadonlyArray<Bucket>, StorageError.StorageError> =>
         seriesIds.length === 0
           ? Effect.succeed([])
-          : SqlSchema.findAll({
-            Request: Schema.Void,
-            Result: BucketRow,
-            execute: () =>
-              sql`SELECT series_id, t, frames, min, max, mean, ambient FROM ${sql(tables[step])}
-                WHERE series_id IN ${sql.in(seriesIds)} AND t >= ${from} AND t <= ${to} ORDER BY t, series_id`
-          })(undefined).pipe(StorageError.mapError("cannot read the history")),
+          : sql`SELECT series_id, t, frames, min, max, mean, ambient FROM ${sql(tables[step])}
+              WHERE series_id IN ${sql.in(seriesIds)} AND t >= ${from} AND t <= ${to} ORDER BY t, series_id`.values
+            .pipe(
+              Effect.flatMap(decodeBucketRows),
+              Effect.map((rows) =>
+                rows.map(([seriesId, t, frames, min, max, mean, ambient]): Bucket => ({
+                  seriesId,
+                  t,
+                  frames,
+                  min: min / 100,
+                  max: max / 100,
+                  mean: mean / 100,
+                  ambient: ambient === null ? null : ambient / 100
+                }))
+              ),
+              StorageError.mapError("cannot read the history")
+            ),
 
       /** Deletes the buckets of `step` that start before `cutoff` (epoch seconds); answers how many. */
       deleteBefore: (step: Resolution, cutoff: number) =>

@@ -143,7 +143,7 @@ export const migrations = {
   // (zone_id NULL) or a zone with one rectangle: a new one starts when a zone's rectangle changes
   // or the wall clock goes back to seconds already recorded. Buckets are keyed by series and
   // wall-clock second (t, epoch seconds, the bucket's start); temperatures are centi-degrees, so a
-  // row is some 25 bytes. Alarm periods are read by zone and time (`alarms_by_zone_*`).
+  // row is some 25 bytes. Alarm periods are read by zone, rule and time (`alarms_by_zone_rule`).
   "0006_history": Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     yield* sql`
@@ -171,7 +171,6 @@ export const migrations = {
           PRIMARY KEY (series_id, t)
         ) WITHOUT ROWID`)
     }
-    yield* sql`CREATE INDEX alarms_by_zone_raised ON alarms (zone_id, raised_at)`
-    yield* sql`CREATE INDEX alarms_by_zone_cleared ON alarms (zone_id, cleared_at)`
+    yield* sql`CREATE INDEX alarms_by_zone_rule ON alarms (zone_id, rule_id, raised_at, cleared_at)`
   })
 }

@@ -398,7 +398,7 @@ describe("History", () => {
       }).pipe(atT0({ maxDbMb: 1.5 }))
     ))
 
-  it.effect("answers the alarm periods of the target's rules in the range, those of a rule in one bucket as one", () =>
+  it.effect("answers the alarm periods of the target's rules in the range, each alarm its own when they are few", () =>
     Effect.gen(function*() {
       const alarms = yield* AlarmRepo
       const zone = yield* createZone()
@@ -416,34 +416,67 @@ describe("History", () => {
           if (cleared !== null) yield* alarms.clearAlarm(id, T0 + cleared)
           return id
         }).pipe(Effect.orDie)
-      const early = yield* alarm(2, zone.id, -100_000, 5_000)
+      const early = yield* alarm(2, zone.id, -100_000, 5_000) // raised before the range, cleared in it
       const a = yield* alarm(1, zone.id, 10_000, 20_000)
       yield* alarm(1, zone.id, 30_000, 40_000)
       const active = yield* alarm(1, zone.id, 70_000, null)
-      yield* alarm(1, zone.id, -200_000, -150_000) // over before the range
+      yield* alarm(2, zone.id, -300_000, -250_000) // over before the range
       yield* alarm(3, other.id, 12_000, 13_000)
       const whole = yield* alarm(4, null, 15_000, 16_000)
-      const periods = (zoneId: ZoneId | null, step: Resolution) =>
+      const periods = (zoneId: ZoneId | null, step: Resolution, from = 0, to = 119_999) =>
         Effect.map(
-          read(zoneId, 0, 119_999, step),
+          read(zoneId, from, to, step),
           (answer) =>
             answer.alarms.map((p) => [p.ruleId, p.from - T0, p.to === null ? null : p.to - T0, p.alarms, p.alarmId])
         )
 
-      assert.deepStrictEqual(yield* periods(zone.id, "1s"), [
+      const exact = [
         [2, -100_000, 5_000, 1, early],
         [1, 10_000, 20_000, 1, a],
         [1, 30_000, 40_000, 1, a + 1],
         [1, 70_000, null, 1, active]
-      ])
-      assert.deepStrictEqual(yield* periods(zone.id, "1m"), [
-        [2, -100_000, 5_000, 1, early],
-        [1, 10_000, 40_000, 2, a],
-        [1, 70_000, null, 1, active]
-      ])
+      ]
+      assert.deepStrictEqual(yield* periods(zone.id, "1s"), exact)
+      assert.deepStrictEqual(yield* periods(zone.id, "1m"), exact, "few alarms: each its own period")
       const first = (yield* read(zone.id, 0, 119_999, "1m")).alarms[1]!
-      assert.deepInclude(first, { severity: "critical", eventId: 1010 as EventId })
+      assert.deepStrictEqual([first.severity, first.eventId], ["critical", 1010])
       assert.deepStrictEqual(yield* periods(null, "1m"), [[4, 15_000, 16_000, 1, whole]])
-      assert.deepStrictEqual((yield* read(zone.id, 200_000, 300_000)).alarms.map((p) => p.alarmId), [active])
+      assert.deepStrictEqual(
+        yield* periods(zone.id, "1h", 200_000, 300_000),
+        [[1, 70_000, null, 1, active]],
+        "still active"
+      )
+    }).pipe(atT0()))
+
+  it.effect("many alarms: each rule's gathered in at most 1,000 windows, those closer than a window joined", () =>
+    Effect.gen(function*() {
+      const alarms = yield* AlarmRepo
+      const zone = yield* createZone()
+      // an alarm every 90 s lasting 24 s: 700 of them, three hours without, 800 more
+      const raise = (raised: number) =>
+        Effect.flatMap(
+          alarms.insertAlarm({
+            ruleId: 1 as RuleId,
+            zoneId: zone.id,
+            severity: "critical",
+            value: 61,
+            raisedAt: T0 + raised,
+            eventId: null
+          }),
+          ({ id }) => Effect.as(alarms.clearAlarm(id, T0 + raised + 24_000), id)
+        ).pipe(Effect.orDie)
+      const first = yield* raise(0)
+      for (let i = 1; i < 700; i++) yield* raise(i * 90_000)
+      const resumed = 700 * 90_000 + 3 * 3_600_000
+      const second = yield* raise(resumed)
+      for (let i = 1; i < 800; i++) yield* raise(resumed + i * 90_000)
+      const end = resumed + 800 * 90_000
+      const answer = yield* read(zone.id, 0, end, "1h")
+      assert.deepStrictEqual(
+        answer.alarms.map((p) => [p.from - T0, p.to! - T0, p.alarms, p.alarmId]),
+        [[0, 699 * 90_000 + 24_000, 700, first], [resumed, resumed + 799 * 90_000 + 24_000, 800, second]]
+      )
+      // a range with few of them: each its own again
+      assert.lengthOf((yield* read(zone.id, 0, 3_599_999, "1s")).alarms, 40)
     }).pipe(atT0()))
 })
