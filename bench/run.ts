@@ -6,6 +6,7 @@
 import { Effect } from "effect"
 import * as EventPersist from "./event-persist.js"
 import * as FrameMath from "./frame-math.js"
+import * as History from "./history.js"
 import * as LiveView from "./live-view.js"
 import * as Memory from "./memory.js"
 import * as Metrics from "./metrics.js"
@@ -24,6 +25,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "realtime-endpoint": () => Effect.runPromise(RealTimeEndpoint.run),
   "event-persist": () => Effect.runPromise(EventPersist.run),
   "live-view": () => Effect.runPromise(LiveView.run),
+  "history": History.run,
   "memory": () => Memory.run(minutes),
   "metrics": () => Effect.runPromise(Metrics.run)
 }

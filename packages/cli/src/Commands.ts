@@ -221,6 +221,54 @@ const events = Command.make("events").pipe(
   ])
 )
 
+// ---- history
+
+const historyExportConfig = {
+  zone: Options.integer("zone").pipe(
+    Options.optional,
+    Options.withDescription("the zone's id, a deleted zone's too (default: the whole frame)")
+  ),
+  from: Options.text("from").pipe(
+    Options.optional,
+    Options.withDescription("start, ISO-8601 with a time zone: 2026-11-24T08:00:00Z (default: an hour before --to)")
+  ),
+  to: Options.text("to").pipe(Options.optional, Options.withDescription("end, like --from (default: now)")),
+  step: Options.choice("step", ["1s", "1m", "1h"]).pipe(
+    Options.optional,
+    Options.withDescription("the resolution (default: the finest that gives at most --points buckets)")
+  ),
+  points: Options.integer("points").pipe(
+    Options.withSchema(Schema.Int.pipe(Schema.between(1, 1_000_000))),
+    Options.withDefault(500),
+    Options.withDescription("at most this many buckets when --step is not given (default 500, as the API)")
+  ),
+  format: Options.choice("format", ["json", "csv"]).pipe(
+    Options.withDefault("json" as const),
+    Options.withDescription("json: the API's answer; csv: t,min,max,mean,frames(,ambient), a row a bucket")
+  ),
+  out: Options.text("out").pipe(Options.optional, Options.withDescription("write to this file instead of stdout"))
+}
+export type HistoryExportOptions = Command.Command.ParseConfig<typeof historyExportConfig>
+
+const history = Command.make("history").pipe(
+  Command.withDescription(
+    "Read the temperature history in DATABASE_PATH (read-only; safe while the server runs).\n" +
+      "Example: ircam history export --zone 1 --format csv --out zone-1.csv"
+  ),
+  Command.withSubcommands([
+    command(
+      "export",
+      historyExportConfig,
+      "Export the min, max and mean of a zone (or the whole frame) bucket by bucket, gaps included, as the API's " +
+        "JSON or as CSV, to stdout or --out.\n" +
+        "Example: ircam history export --zone 1 --from 2026-11-24T00:00:00Z --to 2026-11-25T00:00:00Z --step 1m " +
+        "--format csv",
+      () => import("./HistoryCommand.js"),
+      (m, o) => m.exportHistory(o)
+    )
+  ])
+)
+
 // ---- health
 
 const healthConfig = {
@@ -435,5 +483,5 @@ const sensor = Command.make("sensor").pipe(
 /** The `ircam` command and all its subcommands. */
 export const root = Command.make("ircam").pipe(
   Command.withDescription("ircam: real-time IR thermal monitoring with the MLX90640"),
-  Command.withSubcommands([serve, mlx90640, zones, events, health, config, db, sensor])
+  Command.withSubcommands([serve, mlx90640, zones, events, history, health, config, db, sensor])
 )

@@ -4,14 +4,13 @@
  * JSON and CSV shapes are the HTTP API's (EventExport formats both). (The options are in
  * Commands.ts.)
  */
-import { FileSystem, Path } from "@effect/platform"
 import { type Event, EventId, EventNotFound, toJson } from "@ircam/core/Event"
 import { csvHeader, csvLineEnd, csvRow, frameJson } from "@ircam/core/EventExport"
 import { EventRepo } from "@ircam/core/EventRepo"
-import { StorageError } from "@ircam/core/StorageError"
 import { Console, Effect, Option, Schema } from "effect"
 import * as CliStorage from "./CliStorage.js"
 import type { EventsExportOptions, EventsListOptions, EventsShowOptions } from "./Commands.js"
+import { writeFile, writeStdout } from "./Output.js"
 
 /** Frames read (and formatted) per query during an export. */
 export const exportBatch = 200
@@ -49,12 +48,6 @@ export const table = (events: ReadonlyArray<Event>): string => {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
   return [pad(header, widths), ...rows.map((row) => pad(row, widths))].join("\n")
 }
-
-/** Writes to stdout and waits until it is handed to the OS (a pipe may be slower than the exit). */
-const writeStdout = (text: string) =>
-  Effect.async<void>((resume) => {
-    process.stdout.write(text, () => resume(Effect.void))
-  })
 
 /** `ircam events list`. */
 export const list = ({ json, limit }: EventsListOptions) =>
@@ -106,11 +99,6 @@ export const exportEvent = ({ format, id, out }: EventsExportOptions) =>
     }
     const text = format === "csv" ? `${csvHeader}${csvLineEnd}${parts.join("")}` : `[${parts.join(",")}]`
     if (Option.isNone(out)) return yield* writeStdout(format === "csv" ? text : text + "\n")
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    const file = path.resolve(out.value)
-    yield* fs.writeFileString(file, text).pipe(
-      Effect.mapError((error) => new StorageError({ message: `cannot write ${file}: ${error.message}` }))
-    )
+    const file = yield* writeFile(out.value, text)
     yield* Console.log(`wrote ${done} frames of event ${id} (${format}) to ${file}`)
   }).pipe(Effect.provide(CliStorage.layer))

@@ -32,6 +32,7 @@ describe("bin/ircam.js", () => {
           "db backup",
           "zones add",
           "events export",
+          "history export",
           "sensor capture"
         ]
       ) {

@@ -2,12 +2,10 @@ import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
 import { AppConfig } from "@ircam/core/AppConfig"
 import * as Database from "@ircam/core/Database"
-import { Health } from "@ircam/core/Health"
 import { Effect, Layer } from "effect"
 import { pageCacheKib, PageCacheLive } from "../src/Serve.js"
 
 const DatabaseTest = Database.layer.pipe(
-  Layer.provide(Health.layer),
   Layer.provide(AppConfig.layerWith({ databasePath: ":memory:" }))
 )
 

@@ -18,6 +18,7 @@ import {
   Transition
 } from "./Alarm.js"
 import { EventId } from "./Event.js"
+import type { AlarmPeriod } from "./HistoryBucket.js"
 import * as StorageError from "./StorageError.js"
 import { ZoneId } from "./Zone.js"
 
@@ -51,6 +52,50 @@ const HistoryRow = Schema.Struct({
   value: Schema.NullOr(Schema.Number),
   at: Schema.Number
 })
+
+const PeriodRow = Schema.Struct({
+  ruleId: RuleId,
+  severity: Severity,
+  alarms: Schema.Int,
+  alarmId: AlarmId,
+  raisedAt: Schema.Number,
+  eventId: Schema.NullOr(EventId),
+  clearedAt: Schema.NullOr(Schema.Number)
+})
+
+/** Which alarm periods `periods` answers. */
+export interface PeriodQuery {
+  /** the rules' zone; null for the whole frame */
+  readonly zoneId: ZoneId | null
+  /** epoch ms */
+  readonly from: number
+  readonly to: number
+  /** the width (ms) below which alarms are not told apart (the answer's step) */
+  readonly resolutionMs: number
+}
+
+/** A range with more alarms than this answers at most this many periods a rule. */
+export const maxPeriods = 1000
+
+/**
+ * Joins the periods of one rule that are closer than `width` (ms), oldest first: at that scale
+ * they are one.
+ */
+export const mergePeriods = (periods: ReadonlyArray<AlarmPeriod>, width: number): ReadonlyArray<AlarmPeriod> => {
+  const merged: Array<AlarmPeriod> = []
+  const lastOf = new Map<number, number>()
+  for (const period of [...periods].sort((a, b) => a.from - b.from || a.ruleId - b.ruleId)) {
+    const at = lastOf.get(period.ruleId)
+    const last = at === undefined ? undefined : merged[at]!
+    if (last !== undefined && last.to !== null && period.from - last.to < width) {
+      merged[at!] = { ...last, to: period.to, alarms: last.alarms + period.alarms }
+    } else {
+      lastOf.set(period.ruleId, merged.length)
+      merged.push(period)
+    }
+  }
+  return merged
+}
 
 export interface HistoryQuery {
   readonly ruleId?: RuleId | undefined
@@ -150,6 +195,74 @@ export class AlarmRepo extends Effect.Service<AlarmRepo>()("@ircam/core/AlarmRep
           Effect.asVoid,
           StorageError.mapError("cannot record the alarm transition")
         ),
+
+      /**
+       * The periods during which alarms of the rules on a zone (or the whole frame) were active in
+       * `from`..`to`, oldest first; an open period (`to` null) is an active alarm. When the range holds
+       * at most `maxPeriods` alarms, each is a period; otherwise each rule's are gathered in at most
+       * `maxPeriods` windows, and periods closer than a window are one (a chart cannot tell them
+       * apart). Everything is read through the index by zone, rule and time, a seek a rule and window
+       * at most: a year with an alarm every 90 s answers in milliseconds.
+       */
+      periods: (query: PeriodQuery): Effect.Effect<ReadonlyArray<AlarmPeriod>, StorageError.StorageError> =>
+        Effect.gen(function*() {
+          const { from, to, zoneId } = query
+          // the rules that ever had an alarm on the target, one index seek each
+          const rules = sql`rules(id) AS (
+            SELECT min(rule_id) FROM alarms WHERE zone_id IS ${zoneId}
+            UNION ALL
+            SELECT (SELECT min(rule_id) FROM alarms WHERE zone_id IS ${zoneId} AND rule_id > rules.id)
+              FROM rules WHERE rules.id IS NOT NULL
+          )`
+          const inRange = sql`alarms a ON a.zone_id IS ${zoneId} AND a.rule_id = rules.id
+            AND a.raised_at >= ${from} AND a.raised_at <= ${to}`
+          // whether there are more than maxPeriods, reading no more than that
+          const [count] = yield* sql<{ n: number }>`WITH RECURSIVE ${rules}
+            SELECT count(*) AS n FROM (SELECT 1 FROM rules JOIN ${inRange} LIMIT ${maxPeriods + 1})`
+          const n = count?.n ?? 0
+          // each rule's last alarm raised before the range, when it lasts into it (one is active at a time)
+          const spanning = sql`SELECT a.rule_id, a.severity, 1 AS alarms, a.id AS alarm_id, a.raised_at, a.event_id,
+              a.cleared_at
+            FROM rules JOIN alarms a ON a.id = (
+              SELECT id FROM alarms WHERE zone_id IS ${zoneId} AND rule_id = rules.id AND raised_at < ${from}
+              ORDER BY raised_at DESC LIMIT 1)
+            WHERE a.cleared_at IS NULL OR a.cleared_at >= ${from}`
+          const width = Math.max(query.resolutionMs, Math.ceil((to - from + 1) / maxPeriods))
+          const window = sql`zone_id IS ${zoneId} AND rule_id = rules.id AND raised_at >= windows.start
+            AND raised_at < min(windows.start + ${width}, ${to} + 1)`
+          const rows = yield* SqlSchema.findAll({
+            Request: Schema.Void,
+            Result: PeriodRow,
+            execute: () =>
+              n <= maxPeriods
+                ? sql`WITH RECURSIVE ${rules}
+                  SELECT a.rule_id, a.severity, 1 AS alarms, a.id AS alarm_id, a.raised_at, a.event_id, a.cleared_at
+                  FROM rules JOIN ${inRange}
+                  UNION ALL ${spanning}`
+                : sql`WITH RECURSIVE ${rules},
+                  windows(start) AS (
+                    SELECT ${from} UNION ALL SELECT start + ${width} FROM windows WHERE start + ${width} <= ${to}
+                  ),
+                  groups AS (
+                    SELECT rules.id AS rule_id,
+                      (SELECT id FROM alarms WHERE ${window} ORDER BY raised_at LIMIT 1) AS first,
+                      (SELECT id FROM alarms WHERE ${window} ORDER BY raised_at DESC LIMIT 1) AS last,
+                      (SELECT count(*) FROM alarms WHERE ${window}) AS alarms
+                    FROM rules, windows WHERE rules.id IS NOT NULL
+                  )
+                  SELECT g.rule_id, f.severity, g.alarms, f.id AS alarm_id, f.raised_at, f.event_id, l.cleared_at
+                  FROM groups g JOIN alarms f ON f.id = g.first JOIN alarms l ON l.id = g.last
+                  UNION ALL ${spanning}`
+          })(undefined)
+          const periods = rows.map(({ clearedAt, raisedAt, ...row }): AlarmPeriod => ({
+            ...row,
+            from: raisedAt,
+            to: clearedAt
+          }))
+          return n <= maxPeriods
+            ? periods.sort((a, b) => a.from - b.from || a.ruleId - b.ruleId)
+            : mergePeriods(periods, width)
+        }).pipe(StorageError.mapError("cannot read the alarm periods")),
 
       /** The history, newest first. */
       history: (query: HistoryQuery): Effect.Effect<ReadonlyArray<HistoryEntry>, StorageError.StorageError> =>

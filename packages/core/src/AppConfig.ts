@@ -36,6 +36,12 @@ export interface AppConfigShape {
   readonly eventRetentionDays: number
   /** the database is kept below this size by deleting the oldest events */
   readonly maxDbMb: number
+  /** the history's per-second buckets are kept this many days */
+  readonly historySecondDays: number
+  /** its 1-minute buckets */
+  readonly historyMinuteDays: number
+  /** its 1-hour buckets */
+  readonly historyHourDays: number
   readonly maxZones: number
   /** at most this many Server-Sent Events streams are served at once */
   readonly maxStreams: number
@@ -85,6 +91,9 @@ export const defaults: AppConfigShape = {
   postEventSeconds: 10,
   eventRetentionDays: 30,
   maxDbMb: 500,
+  historySecondDays: 2,
+  historyMinuteDays: 90,
+  historyHourDays: 730,
   maxZones: 2,
   maxStreams: 8,
   apiToken: Option.none(),
@@ -203,6 +212,18 @@ export const config: Config.Config<AppConfigShape> = Config.all({
     Config.withDefault(defaults.eventRetentionDays)
   ),
   maxDbMb: Config.number("MAX_DB_MB").pipe(within(1, 1_000_000), Config.withDefault(defaults.maxDbMb)),
+  historySecondDays: Config.number("HISTORY_SECOND_DAYS").pipe(
+    within(0.01, 365),
+    Config.withDefault(defaults.historySecondDays)
+  ),
+  historyMinuteDays: Config.number("HISTORY_MINUTE_DAYS").pipe(
+    within(0.01, 3650),
+    Config.withDefault(defaults.historyMinuteDays)
+  ),
+  historyHourDays: Config.number("HISTORY_HOUR_DAYS").pipe(
+    within(0.01, 36500),
+    Config.withDefault(defaults.historyHourDays)
+  ),
   maxZones: Config.integer("MAX_ZONES").pipe(within(1, 16), Config.withDefault(defaults.maxZones)),
   maxStreams: Config.integer("MAX_STREAMS").pipe(within(1, 1000), Config.withDefault(defaults.maxStreams)),
   // trimmed like an HTTP header value, so stray spaces in .env cannot make every request fail
@@ -295,6 +316,21 @@ export const config: Config.Config<AppConfigShape> = Config.all({
         ["PRE_EVENT_SECONDS"],
         `must be at most FRAME_BUFFER_SECONDS (${config.frameBufferSeconds}): the frames before an event come from the frame buffer`
       ))
+  ),
+  // each resolution of the history is made from the finer one as it is recorded: a coarser one kept
+  // for a shorter time would only lose what the finer one still has
+  Config.mapOrFail((config) =>
+    config.historyMinuteDays < config.historySecondDays
+      ? Either.left(ConfigError.InvalidData(
+        ["HISTORY_MINUTE_DAYS"],
+        `must be at least HISTORY_SECOND_DAYS (${config.historySecondDays}): minutes are kept at least as long as seconds`
+      ))
+      : config.historyHourDays < config.historyMinuteDays
+      ? Either.left(ConfigError.InvalidData(
+        ["HISTORY_HOUR_DAYS"],
+        `must be at least HISTORY_MINUTE_DAYS (${config.historyMinuteDays}): hours are kept at least as long as minutes`
+      ))
+      : Either.right(config)
   )
 )
 

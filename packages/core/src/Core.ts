@@ -2,8 +2,9 @@
  * Core: every core service composed into one layer, for the server, the CLI and programs that
  * embed ircam. Bring a `Sensor` and an `AppConfig`.
  *
- *   AppConfig ─► Database (SqlClient) ─► ZoneRepo, EventRepo, AlarmRepo, OutboxRepo
+ *   AppConfig ─► Database (SqlClient) ─► ZoneRepo, EventRepo, AlarmRepo, OutboxRepo, HistoryRepo
  *   Sensor, FrameBuffer, ZoneRepo ─► Monitor ─► AlarmEngine ◄─ EventStore, Notifier
+ *                                            └─► History (HistoryRepo)
  *   NotificationChannels (webhook, e-mail, from AppConfig) ─► Notifier
  *   every service's check ─► Health
  */
@@ -18,6 +19,7 @@ import * as EmailSender from "./EmailSender.js"
 import { EventStore } from "./EventStore.js"
 import { FrameBuffer } from "./FrameBuffer.js"
 import { Health } from "./Health.js"
+import { History } from "./History.js"
 import { Monitor } from "./Monitor.js"
 import { NotificationChannels } from "./NotificationChannel.js"
 import { Notifier } from "./Notifier.js"
@@ -30,7 +32,7 @@ export const channels = Layer.scoped(
   Effect.map(Effect.all([WebhookSender.fromConfig, EmailSender.fromConfig]), Arr.getSomes)
 ).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
-const services = AlarmEngine.Default.pipe(
+const services = Layer.mergeAll(AlarmEngine.Default, History.Default).pipe(
   Layer.provideMerge(Layer.mergeAll(Monitor.Default, EventStore.Default, Notifier.Default)),
   Layer.provideMerge(Layer.mergeAll(Storage.layer, FrameBuffer.Default, ClockWatch.Default, channels))
 )
@@ -48,11 +50,12 @@ const checks = Layer.effectDiscard(Effect.gen(function*() {
   yield* health.register("alarms", (yield* AlarmEngine).health)
   yield* health.register("notifier", (yield* Notifier).health)
   yield* health.register("clock", (yield* ClockWatch).health)
+  yield* health.register("history", (yield* History).health)
 }))
 
 /**
  * Health, Database (SqlClient), the repositories, FrameBuffer, ClockWatch, Monitor, EventStore,
- * Notifier and AlarmEngine, running, with their checks registered.
+ * Notifier, AlarmEngine and History, running, with their checks registered.
  */
 export const layer = checks.pipe(
   Layer.provideMerge(services),

@@ -11,7 +11,7 @@ import { Context, Effect, Layer, Schema, String as Str } from "effect"
 import { AppConfig } from "./AppConfig.js"
 import type * as Health from "./Health.js"
 import { migrations } from "./Migrations.js"
-import { storageError } from "./StorageError.js"
+import { mapError, type StorageError, storageError } from "./StorageError.js"
 
 export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
   path: Schema.String,
@@ -94,6 +94,37 @@ export const health: Effect.Effect<Health.CheckResult, never, SqlClient.SqlClien
       )
     )
   }
+)
+
+/** Bytes the database's pages hold, free pages left out: what counts toward `MAX_DB_MB`. */
+export const usedBytes: Effect.Effect<number, StorageError, SqlClient.SqlClient> = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) =>
+    sql<{ bytes: number }>`
+      SELECT (SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size())
+        - (SELECT freelist_count FROM pragma_freelist_count()) * (SELECT page_size FROM pragma_page_size())
+        AS bytes`.pipe(
+      Effect.map((rows) => rows[0]?.bytes ?? 0),
+      mapError("cannot read the database's size")
+    )
+)
+
+/**
+ * Gives the free pages back to the file system (incremental auto-vacuum); answers how many bytes.
+ * The pragma frees one page each time the driver steps it, and the driver steps a statement that
+ * returns no rows once: so once a page.
+ */
+export const reclaim: Effect.Effect<number, StorageError, SqlClient.SqlClient> = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) =>
+    Effect.gen(function*() {
+      const [row] = yield* sql<{ freelistCount: number; pageSize: number }>`
+        SELECT (SELECT freelist_count FROM pragma_freelist_count()) AS freelist_count,
+          (SELECT page_size FROM pragma_page_size()) AS page_size`
+      const pages = row?.freelistCount ?? 0
+      for (let i = 0; i < pages; i++) yield* sql`PRAGMA incremental_vacuum`
+      return pages * (row?.pageSize ?? 0)
+    }).pipe(mapError("cannot give the free space back"))
 )
 
 /**

@@ -8,6 +8,7 @@
  */
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Option, ParseResult, Schema } from "effect"
+import * as Database from "./Database.js"
 import { type Event, EventId, EventKind, type EventQuery, EventStatus, type Peak, type StoredFrame } from "./Event.js"
 import type { Frame } from "./Frame.js"
 import * as FrameCodec from "./FrameCodec.js"
@@ -212,27 +213,10 @@ export class EventRepo extends Effect.Service<EventRepo>()("@ircam/core/EventRep
           ) RETURNING id`.pipe(Effect.map(ids), StorageError.mapError("cannot delete the oldest events")),
 
       /** Bytes the database's pages hold, free pages left out. */
-      databaseBytes: sql<{ bytes: number }>`
-        SELECT (SELECT page_count FROM pragma_page_count()) * (SELECT page_size FROM pragma_page_size())
-          - (SELECT freelist_count FROM pragma_freelist_count()) * (SELECT page_size FROM pragma_page_size())
-          AS bytes`.pipe(
-        Effect.map((rows) => rows[0]?.bytes ?? 0),
-        StorageError.mapError("cannot read the database's size")
-      ),
+      databaseBytes: Effect.provideService(Database.usedBytes, SqlClient.SqlClient, sql),
 
-      /**
-       * Gives the free pages back to the file system; answers how many bytes. The pragma frees one page
-       * each time the driver steps it, and the driver steps a statement that returns no rows once: so
-       * once a page.
-       */
-      reclaim: Effect.gen(function*() {
-        const [row] = yield* sql<{ freelistCount: number; pageSize: number }>`
-          SELECT (SELECT freelist_count FROM pragma_freelist_count()) AS freelist_count,
-            (SELECT page_size FROM pragma_page_size()) AS page_size`
-        const pages = row?.freelistCount ?? 0
-        for (let i = 0; i < pages; i++) yield* sql`PRAGMA incremental_vacuum`
-        return pages * (row?.pageSize ?? 0)
-      }).pipe(StorageError.mapError("cannot give the free space back"))
+      /** Gives the free pages back to the file system; answers how many bytes. */
+      reclaim: Effect.provideService(Database.reclaim, SqlClient.SqlClient, sql)
     } as const
   })
 }) {}

@@ -138,5 +138,39 @@ export const migrations = {
     yield* sql`DROP TABLE outbox`
     yield* sql`ALTER TABLE outbox_new RENAME TO outbox`
     yield* sql`CREATE INDEX outbox_pending ON outbox (status, channel)`
+  }),
+  // The temperature history (HistoryRepo). A series is one stretch of one target, the frame
+  // (zone_id NULL) or a zone with one rectangle: a new one starts when a zone's rectangle changes
+  // or the wall clock goes back to seconds already recorded. Buckets are keyed by series and
+  // wall-clock second (t, epoch seconds, the bucket's start); temperatures are centi-degrees, so a
+  // row is some 25 bytes. Alarm periods are read by zone, rule and time (`alarms_by_zone_rule`).
+  "0006_history": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`
+      CREATE TABLE history_series (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        zone_id INTEGER,
+        x INTEGER,
+        y INTEGER,
+        width INTEGER,
+        height INTEGER,
+        reason TEXT NOT NULL CHECK (reason IN ('started', 'zoneChanged', 'clockSteppedBack')),
+        started_at INTEGER NOT NULL
+      )`
+    yield* sql`CREATE INDEX history_series_by_zone ON history_series (zone_id)`
+    for (const table of ["history_seconds", "history_minutes", "history_hours"]) {
+      yield* sql.unsafe(`
+        CREATE TABLE ${table} (
+          series_id INTEGER NOT NULL,
+          t INTEGER NOT NULL,
+          frames INTEGER NOT NULL,
+          min INTEGER NOT NULL,
+          max INTEGER NOT NULL,
+          mean INTEGER NOT NULL,
+          ambient INTEGER,
+          PRIMARY KEY (series_id, t)
+        ) WITHOUT ROWID`)
+    }
+    yield* sql`CREATE INDEX alarms_by_zone_rule ON alarms (zone_id, rule_id, raised_at, cleared_at)`
   })
 }

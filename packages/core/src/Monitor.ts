@@ -14,11 +14,13 @@ import { FrameBuffer } from "./FrameBuffer.js"
 import type { CheckResult, Status } from "./Health.js"
 import { Sensor, type SensorError } from "./Sensor.js"
 import { iso, monotonicMs } from "./Time.js"
-import { type Stats, stats, type ZoneId } from "./Zone.js"
+import { type Rect, type Stats, stats, type ZoneId } from "./Zone.js"
 import { ZoneRepo } from "./ZoneRepo.js"
 
 export interface ZoneStats extends Stats {
   readonly zoneId: ZoneId
+  /** the rectangle the statistics were computed on (the history starts a new segment when it changes) */
+  readonly rect: Rect
 }
 
 /** A frame with the statistics of the whole frame and of every zone on it, computed once. */
@@ -75,7 +77,7 @@ export class Monitor extends Effect.Service<Monitor>()("@ircam/core/Monitor", {
       Effect.gen(function*() {
         yield* buffer.push(frame)
         const list = yield* zones.list
-        const zoneStats = list.map((zone): ZoneStats => ({ zoneId: zone.id, ...stats(frame, zone) }))
+        const zoneStats = list.map((zone): ZoneStats => ({ zoneId: zone.id, rect: zone, ...stats(frame, zone) }))
         recent[framesProcessed % rateWindow] = frame.monotonicMs
         framesProcessed++
         latest = { frame, summary: summarize(frame.temperatures), zones: zoneStats }

@@ -6,10 +6,17 @@ import { Layer } from "effect"
 import { AlarmRepo } from "./AlarmRepo.js"
 import * as Database from "./Database.js"
 import { EventRepo } from "./EventRepo.js"
+import { HistoryRepo } from "./HistoryRepo.js"
 import { OutboxRepo } from "./OutboxRepo.js"
 import { ZoneRepo } from "./ZoneRepo.js"
 
-/** SqlClient on `DATABASE_PATH`, migrated, with ZoneRepo, EventRepo, AlarmRepo and OutboxRepo. */
-export const layer = Layer.mergeAll(ZoneRepo.Default, EventRepo.Default, AlarmRepo.Default, OutboxRepo.Default).pipe(
+/** SqlClient on `DATABASE_PATH`, migrated, with ZoneRepo, EventRepo, AlarmRepo, OutboxRepo and HistoryRepo. */
+export const layer = Layer.mergeAll(
+  ZoneRepo.Default,
+  EventRepo.Default,
+  AlarmRepo.Default,
+  OutboxRepo.Default,
+  HistoryRepo.Default
+).pipe(
   Layer.provideMerge(Database.layer)
 )

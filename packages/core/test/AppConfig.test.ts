@@ -57,6 +57,9 @@ describe("AppConfig", () => {
         POST_EVENT_SECONDS: "20",
         EVENT_RETENTION_DAYS: "7",
         MAX_DB_MB: "64",
+        HISTORY_SECOND_DAYS: "1",
+        HISTORY_MINUTE_DAYS: "30",
+        HISTORY_HOUR_DAYS: "365",
         MAX_ZONES: "16",
         MAX_STREAMS: "3",
         API_TOKEN: "s3cret",
@@ -85,6 +88,9 @@ describe("AppConfig", () => {
         postEventSeconds: 20,
         eventRetentionDays: 7,
         maxDbMb: 64,
+        historySecondDays: 1,
+        historyMinuteDays: 30,
+        historyHourDays: 365,
         maxZones: 16,
         maxStreams: 3,
         allowedHosts: ["ircam.example.com"],
@@ -126,6 +132,21 @@ describe("AppConfig", () => {
       assert.include(error, "PRE_EVENT_SECONDS")
       assert.include(error, "must be at most FRAME_BUFFER_SECONDS (5)")
       assert.strictEqual((yield* loadOk({ FRAME_BUFFER_SECONDS: "5", PRE_EVENT_SECONDS: "5" })).preEventSeconds, 5)
+    }))
+
+  it.effect("keeps each resolution of the history at least as long as the finer one", () =>
+    Effect.gen(function*() {
+      const minutes = String(yield* loadError({ HISTORY_SECOND_DAYS: "3" }))
+      assert.include(minutes, "HISTORY_MINUTE_DAYS")
+      assert.include(minutes, "must be at least HISTORY_SECOND_DAYS (3)")
+      const hours = String(yield* loadError({ HISTORY_MINUTE_DAYS: "800" }))
+      assert.include(hours, "HISTORY_HOUR_DAYS")
+      assert.include(hours, "must be at least HISTORY_MINUTE_DAYS (800)")
+      const equal = yield* loadOk({ HISTORY_SECOND_DAYS: "7", HISTORY_MINUTE_DAYS: "7", HISTORY_HOUR_DAYS: "7" })
+      assert.deepStrictEqual(
+        [equal.historySecondDays, equal.historyMinuteDays, equal.historyHourDays],
+        [7, 7, 7]
+      )
     }))
 
   it.effect("explains a bad I²C address", () =>
@@ -279,6 +300,12 @@ describe("AppConfig", () => {
     ["EVENT_RETENTION_DAYS", "0"],
     ["MAX_DB_MB", "0"],
     ["MAX_DB_MB", "lots"],
+    ["HISTORY_SECOND_DAYS", "0"],
+    ["HISTORY_SECOND_DAYS", "366"],
+    ["HISTORY_MINUTE_DAYS", "1"],
+    ["HISTORY_MINUTE_DAYS", "a month"],
+    ["HISTORY_HOUR_DAYS", "60"],
+    ["HISTORY_HOUR_DAYS", "36501"],
     ["WEBHOOK_URL", "not a url"],
     ["WEBHOOK_URL", "ftp://example.com/x"],
     ["PUBLIC_URL", "ircam.local:8000"],

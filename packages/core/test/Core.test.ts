@@ -40,7 +40,7 @@ describe("Core.layer", () => {
         Stream.runHead,
         Effect.map(Option.getOrThrow)
       )
-      assert.deepStrictEqual(snapshot.zones, [{ zoneId: zone.id, average: 30, min: 30, max: 30 }])
+      assert.deepStrictEqual(snapshot.zones, [{ zoneId: zone.id, rect: zone, average: 30, min: 30, max: 30 }])
       assert.deepStrictEqual((yield* buffer.snapshot(0)).map((f) => f.sequence), [1, 2])
 
       const report = yield* health.report
@@ -50,6 +50,7 @@ describe("Core.layer", () => {
         "clock",
         "database",
         "events",
+        "history",
         "monitor",
         "notifier",
         "sensor"

@@ -78,8 +78,8 @@ describe("Monitor", () => {
       const snapshot = yield* awaitSequence(0)
       assert.strictEqual(snapshot.frame, first)
       assert.deepStrictEqual(snapshot.zones, [
-        { zoneId: a.id, ...stats(first, a) },
-        { zoneId: b.id, ...stats(first, b) }
+        { zoneId: a.id, rect: a, ...stats(first, a) },
+        { zoneId: b.id, rect: b, ...stats(first, b) }
       ])
       // the stats are those of the zone's pixels, not of the whole frame
       assert.strictEqual(snapshot.zones[0]?.min, 20)
@@ -350,6 +350,7 @@ describe("Monitor", () => {
       const snapshot = yield* awaitSequence(0)
       assert.deepStrictEqual(snapshot.zones, [{
         zoneId: corner.id,
+        rect: corner,
         average: PIXELS - 1,
         min: PIXELS - 1,
         max: PIXELS - 1

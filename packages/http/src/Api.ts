@@ -6,6 +6,7 @@ import { HttpApi, OpenApi } from "@effect/platform"
 import { AlarmsApi } from "./AlarmsApi.js"
 import { EventsApi } from "./EventsApi.js"
 import { HealthApi } from "./HealthApi.js"
+import { HistoryApi } from "./HistoryApi.js"
 import { ImagesApi } from "./ImagesApi.js"
 import { ThermalApi } from "./ThermalApi.js"
 import { ZonesApi } from "./ZonesApi.js"
@@ -17,6 +18,7 @@ export class IrcamApi extends HttpApi.make("ircam")
   .add(EventsApi)
   .add(AlarmsApi)
   .add(HealthApi)
+  .add(HistoryApi)
   .prefix("/api/v1")
   .annotate(OpenApi.Title, "ircam")
   .annotate(OpenApi.Version, "0.1.0")

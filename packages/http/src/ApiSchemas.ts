@@ -88,3 +88,19 @@ export const streamMessages = "Messages: `event: frame` with the same JSON as GE
   "with `{transition: raised|acknowledged|cleared, alarm}`; `event: recording` with `{transition: started|" +
   "extended|completed|deleted, event}`. A slow client misses frames instead of delaying them; a comment line " +
   "every 15 s keeps idle connections open."
+
+/**
+ * For `OpenApi.Transform`: documents that the operation's 200 answer may also be CSV (`format=csv`),
+ * as `description` says.
+ */
+export const csvAlternative = (description: string) => (operation: Record<string, unknown>) => {
+  const responses = operation["responses"] as Record<string, { content?: Record<string, unknown> }>
+  const ok = responses["200"]!
+  return {
+    ...operation,
+    responses: {
+      ...responses,
+      200: { ...ok, content: { ...ok.content, "text/csv": { schema: { type: "string", description } } } }
+    }
+  }
+}

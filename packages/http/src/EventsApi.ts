@@ -5,42 +5,17 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { EventId, EventJson, EventKind, EventNotFound, EventStatus } from "@ircam/core/Event"
 import { IsoTime, PIXELS, WIDTH } from "@ircam/core/Frame"
+import { IsoDateTime } from "@ircam/core/IsoDateTime"
 import { StorageError } from "@ircam/core/StorageError"
 import { ZoneId } from "@ircam/core/Zone"
-import { DateTime, Option, Schema } from "effect"
-import { idParam, numberParam } from "./ApiSchemas.js"
+import { Schema } from "effect"
+import { csvAlternative, idParam, numberParam } from "./ApiSchemas.js"
 import { Authorization } from "./Authorization.js"
 
 export const eventIdParam = HttpApiSchema.param("id", idParam(EventId))
 
-/** The shape `DateTimeUtc` is given: ISO-8601 with its time zone, `Z` or `±hh:mm` (never local time). */
-const isoDateTimeWithZone = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i
-
-/** The date and the time of day of an ISO-8601 date-time exist (no 30 February, no 24:00, which `Date` rolls over). */
-const isCalendarTime = (text: string) => {
-  const local = isoDateTimeWithZone.exec(text)![1]!.toUpperCase()
-  return Option.exists(DateTime.make(`${local}Z`), (time) => DateTime.formatIso(time).startsWith(local))
-}
-
-const expected = (text: string) =>
-  `expected an ISO-8601 date-time with a time zone, like 2026-11-24T08:00:00Z; got ${JSON.stringify(text)}`
-
-/** An ISO-8601 date-time with its time zone in a query string, decoded to epoch ms. */
-export const IsoDateTimeParam = Schema.String.pipe(
-  Schema.filter((text) => isoDateTimeWithZone.test(text) && isCalendarTime(text) || expected(text)),
-  Schema.annotations({
-    description: "ISO-8601 date-time with a time zone, e.g. 2026-11-24T08:00:00Z or 2026-11-24T09:00:00+01:00",
-    jsonSchema: { format: "date-time" }
-  }),
-  // `DateTime` reads a lower-case `z` as no zone
-  Schema.compose(Schema.Uppercase),
-  Schema.compose(Schema.DateTimeUtc),
-  Schema.compose(Schema.transform(Schema.DateTimeUtcFromSelf, Schema.Number, {
-    strict: true,
-    decode: DateTime.toEpochMillis,
-    encode: DateTime.unsafeMake
-  }))
-)
+/** An ISO-8601 date-time with its time zone in a query string, decoded to epoch ms (shared with the CLI). */
+export const IsoDateTimeParam = IsoDateTime
 
 export const EventListParams = Schema.Struct({
   from: Schema.optional(IsoDateTimeParam.annotations({ description: "only events triggered at or after this time" })),
@@ -143,30 +118,13 @@ export class EventsApi extends HttpApiGroup.make("events")
       .addSuccess(Schema.Array(EventFrameJson))
       .addError(EventNotFound, { status: 404 })
       .annotate(OpenApi.Description, "The stored frames of an event, oldest first, as JSON or (format=csv) as CSV")
-      .annotate(OpenApi.Transform, (operation) => {
-        const responses = operation["responses"] as Record<string, { content?: Record<string, unknown> }>
-        const ok = responses["200"]!
-        return {
-          ...operation,
-          responses: {
-            ...responses,
-            200: {
-              ...ok,
-              content: {
-                ...ok.content,
-                "text/csv": {
-                  schema: {
-                    type: "string",
-                    description: "with format=csv: a header row `capturedAt,sequence,r0c0,r0c1,…,r23c31`, then one " +
-                      "row a frame: its ISO-8601 time, its sequence and 768 temperatures (°C, at most 2 decimals; " +
-                      "empty for a pixel without a value)"
-                  }
-                }
-              }
-            }
-          }
-        }
-      })
+      .annotate(
+        OpenApi.Transform,
+        csvAlternative(
+          "with format=csv: a header row `capturedAt,sequence,r0c0,r0c1,…,r23c31`, then one row a frame: its " +
+            "ISO-8601 time, its sequence and 768 temperatures (°C, at most 2 decimals; empty for a pixel without a value)"
+        )
+      )
   )
   .add(
     HttpApiEndpoint.del("remove")`/events/${eventIdParam}`

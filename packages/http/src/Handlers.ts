@@ -5,6 +5,7 @@ import { Layer } from "effect"
 import * as AlarmsHandlers from "./AlarmsHandlers.js"
 import * as EventsHandlers from "./EventsHandlers.js"
 import * as HealthHandlers from "./HealthHandlers.js"
+import * as HistoryHandlers from "./HistoryHandlers.js"
 import * as ImagesHandlers from "./ImagesHandlers.js"
 import * as ThermalHandlers from "./ThermalHandlers.js"
 import * as ZonesHandlers from "./ZonesHandlers.js"
@@ -15,5 +16,6 @@ export const layer = Layer.mergeAll(
   ZonesHandlers.layer,
   EventsHandlers.layer,
   AlarmsHandlers.layer,
-  HealthHandlers.layer
+  HealthHandlers.layer,
+  HistoryHandlers.layer
 )

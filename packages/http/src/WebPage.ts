@@ -3,12 +3,15 @@
  * other files of that folder. They are read once at start-up (a few tens of KiB), so a page load
  * costs the server no disk access; each answer has an ETag, and `cache-control: no-cache` makes
  * browsers revalidate, which is a 304 without a body once they have the file. Their
- * Content-Security-Policy allows this origin only (SecurityHeaders.pagePolicy).
+ * Content-Security-Policy allows this origin only (SecurityHeaders.pagePolicy). The files of the
+ * libraries the page uses (uPlot, for the history charts) are served the same way, from their
+ * installed npm package: no CDN, no copy in this repository.
  */
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import { readdirSync, readFileSync } from "node:fs"
+import { createRequire } from "node:module"
 import { extname } from "node:path"
 import { pagePolicy } from "./SecurityHeaders.js"
 
@@ -31,6 +34,12 @@ export interface Asset {
   readonly etag: string
 }
 
+const assetOf = (body: Uint8Array, contentType: string): Asset => ({
+  body,
+  contentType,
+  etag: `"${createHash("sha1").update(body).digest("base64url").slice(0, 20)}"`
+})
+
 /**
  * The servable files directly in `directory`, by name. Requests are looked up by exact name in
  * this map, so no path a client sends (`..`, encoded slashes) can reach another file.
@@ -40,11 +49,26 @@ export const loadAssets = (directory: URL): ReadonlyMap<string, Asset> => {
   for (const entry of readdirSync(directory, { withFileTypes: true })) {
     const contentType = contentTypes[extname(entry.name)]
     if (!entry.isFile() || contentType === undefined) continue
-    const body = readFileSync(new URL(entry.name, directory))
-    const etag = `"${createHash("sha1").update(body).digest("base64url").slice(0, 20)}"`
-    assets.set(entry.name, { body, contentType, etag })
+    assets.set(entry.name, assetOf(readFileSync(new URL(entry.name, directory)), contentType))
   }
   return assets
+}
+
+/** Files of npm packages the page imports, by the name it asks for under `/assets/`. */
+export const packageFiles: Readonly<Record<string, string>> = {
+  "uPlot.esm.js": "uplot/dist/uPlot.esm.js",
+  "uPlot.min.css": "uplot/dist/uPlot.min.css"
+}
+
+/** The files of `packageFiles`, from the packages installed beside this one. */
+export const loadPackageAssets = (): ReadonlyMap<string, Asset> => {
+  const require = createRequire(import.meta.url)
+  return new Map(
+    Object.entries(packageFiles).map(([name, specifier]) => [
+      name,
+      assetOf(readFileSync(require.resolve(specifier)), contentTypes[extname(name)]!)
+    ])
+  )
 }
 
 const notFound = (path: string) =>
@@ -73,7 +97,7 @@ export const assetName = (url: string): string | undefined => {
 export const layerFrom = (directory: URL) =>
   HttpApiBuilder.Router.use((router) =>
     Effect.gen(function*() {
-      const assets = yield* Effect.sync(() => loadAssets(directory))
+      const assets = yield* Effect.sync(() => new Map([...loadPackageAssets(), ...loadAssets(directory)]))
       const index = assets.get("index.html")
       if (index === undefined) return yield* Effect.dieMessage(`no index.html in ${directory.pathname}`)
       yield* router.get("/", answer(index))

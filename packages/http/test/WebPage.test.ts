@@ -4,6 +4,7 @@ import * as SimulatedSensor from "@ircam/core/SimulatedSensor"
 import { Effect, Exit, Layer, Option, Redacted } from "effect"
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { request } from "node:http"
+import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
@@ -53,6 +54,17 @@ describe("WebPage", () => {
         const stale = yield* send("GET", "/", { headers: { "if-none-match": "\"other\"" } })
         assert.strictEqual(stale.status, 200)
         assert.strictEqual(stale.text, page.text)
+      }))
+
+    it.effect("serves the libraries the page imports (uPlot) from their installed package", () =>
+      Effect.gen(function*() {
+        for (const [name, specifier] of Object.entries(WebPage.packageFiles)) {
+          const answer = yield* send("GET", `/assets/${name}`)
+          assert.strictEqual(answer.status, 200, name)
+          assert.match(answer.headers["content-type"] ?? "", name.endsWith(".js") ? /^text\/javascript/ : /^text\/css/)
+          assert.strictEqual(answer.text, readFileSync(createRequire(import.meta.url).resolve(specifier), "utf8"), name)
+        }
+        assert.include((yield* send("GET", "/assets/uPlot.esm.js")).text, "export { uPlot as default }")
       }))
 
     it.effect("serves every script and style sheet of the page with its content type", () =>

@@ -11,6 +11,7 @@ import { byTestId } from "./dom.js"
 import { Events } from "./events.js"
 import { startHealth } from "./health.js"
 import { greyColors, Heatmap, WIDTH } from "./heatmap.js"
+import { History } from "./history.js"
 import { Zones } from "./zones.js"
 
 /** @typedef {import("./api.js").Frame} Frame */
@@ -80,6 +81,8 @@ let drawPending = false
 const zones = new Zones(heatmap, byTestId("zones"), () => requestDraw(), report)
 const alarms = new Alarms(byTestId("alarms"), report)
 const events = new Events(byTestId("events"), report)
+const history = new History(byTestId("history"), report, (event) => void events.open(event))
+zones.onLoad = (/** @type {import("./api.js").Zone[]} */ list) => history.followZones(list)
 
 const requestDraw = () => {
   if (drawPending) return
@@ -234,6 +237,7 @@ document.addEventListener("visibilitychange", () => {
 
 void loadPalettes()
 void resync()
+void history.load()
 if (document.hidden) setConnection("paused")
 else connect()
 startHealth(byTestId("health"))

@@ -65,6 +65,8 @@ export class Zones {
     this.statsOf = new Map()
     this.listen(heatmap.canvas)
     this.showHint()
+    /** @type {(zones: Zone[]) => void} told the zones each time they are loaded (the history's charts follow them) */
+    this.onLoad = () => {}
   }
 
   async load() {
@@ -72,6 +74,7 @@ export class Zones {
     if (!this.zones.some((zone) => zone.id === this.selected)) this.selected = undefined
     this.renderList()
     this.redraw()
+    this.onLoad(this.zones)
   }
 
   /** @param {HTMLCanvasElement} canvas */
