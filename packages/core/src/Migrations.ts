@@ -138,5 +138,15 @@ export const migrations = {
     yield* sql`DROP TABLE outbox`
     yield* sql`ALTER TABLE outbox_new RENAME TO outbox`
     yield* sql`CREATE INDEX outbox_pending ON outbox (status, channel)`
+  }),
+  // The frame that raised each alarm, and the latest frame when each event was triggered (its
+  // sequence and wall-clock label): the pictures of notifications and the GIF's marker show it.
+  "0007_alarm_evidence": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`ALTER TABLE alarms ADD COLUMN trigger_sequence INTEGER`
+    yield* sql`ALTER TABLE alarms ADD COLUMN trigger_captured_at INTEGER`
+    yield* sql`ALTER TABLE events ADD COLUMN trigger_sequence INTEGER`
+    yield* sql`ALTER TABLE events ADD COLUMN trigger_captured_at INTEGER`
+    yield* sql`CREATE INDEX alarms_by_event ON alarms (event_id)`
   })
 }
