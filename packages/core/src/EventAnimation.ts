@@ -8,9 +8,9 @@
  * first pass over its frames (`scan`), unless `min` and `max` are given.
  *
  * The pace comes from the frames' sequence numbers and wall-clock labels: the time between two
- * frames is their wall-clock difference while it is plausible for the sequence step (positive, at
- * most 2 s a frame, the slowest refresh rate), else (the clock was stepped, the sensor restarted)
- * the last good frame period times the step. Browsers show frames shorter than 2 cs for 10 cs, so
+ * frames is their wall-clock difference while it is plausible for the sequence step (not negative,
+ * at most 2 s a frame, the slowest refresh rate), else (the clock was stepped, the sensor
+ * restarted) the frame period seen so far (smoothed) times the step. Browsers show frames shorter than 2 cs for 10 cs, so
  * frames closer than that are dropped (never a trigger frame: it takes the place of the one
  * before); `maxFrames` drops more, evenly, for a long event in a small file.
  */
@@ -53,20 +53,21 @@ export const minDelayCs = 2
 
 /** Follows the pace of consecutive stored frames (see the module's comment). */
 export const pace = () => {
-  let period = defaultPeriodMs
+  let period: number | undefined
   return {
     /** The time (ms) from `previous` to `next`. */
     between: (previous: FrameRef, next: FrameRef): number => {
       const steps = next.sequence - previous.sequence
       const wall = next.capturedAt - previous.capturedAt
-      if (steps >= 1 && wall > 0 && wall <= steps * maxPeriodMs) {
-        period = wall / steps
+      if (steps >= 1 && wall >= 0 && wall <= steps * maxPeriodMs) {
+        // smoothed, so that one late frame (and the one right after it) does not set the period
+        period = period === undefined ? wall / steps : 0.9 * period + 0.1 * (wall / steps)
         return Math.min(wall, maxFrameMs)
       }
-      return Math.min(period * Math.max(1, steps), maxFrameMs)
+      return Math.min((period ?? defaultPeriodMs) * Math.max(1, steps), maxFrameMs)
     },
-    /** The frame period last seen. */
-    period: () => period
+    /** The frame period seen (smoothed). */
+    period: () => period ?? defaultPeriodMs
   }
 }
 

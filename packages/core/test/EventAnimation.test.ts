@@ -150,6 +150,18 @@ describe("EventAnimation", () => {
       assert.deepStrictEqual(gif.frames.map((f) => f.delayCs), [13, 12, 13, 12, 13, 12, 25, 13])
     }).pipe(Effect.provide(TestCore.storage())))
 
+  it("pace: a late frame and the burst after it keep their real times; a clock step takes the smoothed period", () => {
+    const timing = EventAnimation.pace()
+    const ref = (sequence: number, capturedAt: number) => ({ sequence, capturedAt })
+    assert.strictEqual(timing.between(ref(0, 0), ref(1, 125)), 125)
+    assert.strictEqual(timing.between(ref(1, 125), ref(2, 614)), 489)
+    assert.strictEqual(timing.between(ref(2, 614), ref(3, 614)), 0)
+    assert.closeTo(timing.between(ref(3, 614), ref(4, -59_000)), 125, 25)
+    assert.strictEqual(timing.between(ref(4, 0), ref(5, 60_000)), timing.period(), "stepped forward")
+    assert.strictEqual(timing.between(ref(9, 0), ref(0, 300)), timing.period(), "the sensor restarted")
+    assert.strictEqual(timing.between(ref(0, 0), ref(100, 100_000)), EventAnimation.maxFrameMs, "a long gap")
+  })
+
   it.effect("fixed ends of the colour scale; an event with no frame dies, saying so", () =>
     Effect.gen(function*() {
       const event = yield* storeEvent([frame(0), frame(1)])
