@@ -4,6 +4,7 @@
  * the memory benchmark runs (2 minutes unless given; its budget is for an hour).
  */
 import { Effect } from "effect"
+import * as EventGif from "./event-gif.js"
 import * as EventPersist from "./event-persist.js"
 import * as FrameMath from "./frame-math.js"
 import * as History from "./history.js"
@@ -24,6 +25,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "monitor-loop": () => Effect.runPromise(MonitorLoop.run),
   "realtime-endpoint": () => Effect.runPromise(RealTimeEndpoint.run),
   "event-persist": () => Effect.runPromise(EventPersist.run),
+  "event-gif": () => Effect.runPromise(EventGif.run),
   "live-view": () => Effect.runPromise(LiveView.run),
   "history": History.run,
   "memory": () => Memory.run(minutes),

@@ -7,7 +7,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { ensureChromium, executablePath, launchArgs } from "@ircam/test-support/Chromium"
 import { freePort } from "@ircam/test-support/Port"
 import { type Ircam, killAll, serverEnv, start, stop, waitUntilAnswering } from "@ircam/test-support/Process"
-import { mkdir, mkdtemp, rm } from "node:fs/promises"
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises"
 import { createServer, type Server } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -248,6 +248,12 @@ describe.skipIf(unavailable !== undefined)("the live-view page", () => {
     await page.getByTestId("event").first().getByRole("button", { name: "Play" }).click()
     await page.getByTestId("player").waitFor()
     await page.getByTestId("player-time").filter({ hasText: /frame 1\/\d+/ }).waitFor()
+
+    // the server's animation of the event, downloaded under its name
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("player-gif").click()])
+    assert.match(download.suggestedFilename(), /^event-\d+\.gif$/)
+    const gif = await readFile(await download.path())
+    assert.strictEqual(gif.subarray(0, 6).toString("latin1"), "GIF89a")
   }, 60_000)
 
   it("another site can neither frame the page, nor reach it under its own name, nor change anything", async () => {

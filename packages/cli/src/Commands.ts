@@ -182,9 +182,12 @@ export type EventsShowOptions = Command.Command.ParseConfig<typeof eventsShowCon
 
 const eventsExportConfig = {
   id: eventId,
-  format: Options.choice("format", ["json", "csv"]).pipe(
+  format: Options.choice("format", ["json", "csv", "gif"]).pipe(
     Options.withDefault("json" as const),
-    Options.withDescription("json: [{capturedAt, sequence, temperatures}]; csv: capturedAt,sequence,r0c0…r23c31")
+    Options.withDescription(
+      "json: [{capturedAt, sequence, temperatures}]; csv: capturedAt,sequence,r0c0…r23c31; gif: the event as an " +
+        "animated heat map at its recorded pace (320×240 and the legend)"
+    )
   ),
   out: Options.text("out").pipe(Options.optional, Options.withDescription("write to this file instead of stdout"))
 }
@@ -213,8 +216,9 @@ const events = Command.make("events").pipe(
     command(
       "export",
       eventsExportConfig,
-      "Export an event's frames as JSON or CSV (the API's formats), to stdout or --out.\n" +
-        "Example: ircam events export 12 --format csv --out event-12.csv",
+      "Export an event's frames as JSON or CSV (the API's formats), or the event as an animated GIF, to stdout " +
+        "or --out.\nExample: ircam events export 12 --format csv --out event-12.csv\n" +
+        "Example: ircam events export 12 --format gif --out event-12.gif",
       eventsModule,
       (m, o) => m.exportEvent(o)
     )

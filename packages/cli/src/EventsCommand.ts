@@ -1,16 +1,17 @@
 /**
  * `ircam events …`: read the recorded events in `DATABASE_PATH` through EventRepo: no event
  * writer, recovery or retention runs, so it is safe while a server uses the same file. The
- * JSON and CSV shapes are the HTTP API's (EventExport formats both). (The options are in
- * Commands.ts.)
+ * JSON and CSV shapes are the HTTP API's (EventExport formats both); the GIF is the API's
+ * animation (EventAnimation), written as it is encoded. (The options are in Commands.ts.)
  */
 import { type Event, EventId, EventNotFound, toJson } from "@ircam/core/Event"
+import * as EventAnimation from "@ircam/core/EventAnimation"
 import { csvHeader, csvLineEnd, csvRow, frameJson } from "@ircam/core/EventExport"
 import { EventRepo } from "@ircam/core/EventRepo"
-import { Console, Effect, Option, Schema } from "effect"
+import { Console, Effect, Option, Schema, Stream } from "effect"
 import * as CliStorage from "./CliStorage.js"
 import type { EventsExportOptions, EventsListOptions, EventsShowOptions } from "./Commands.js"
-import { writeFile, writeStdout } from "./Output.js"
+import { streamFile, streamStdout, writeFile, writeStdout } from "./Output.js"
 
 /** Frames read (and formatted) per query during an export. */
 export const exportBatch = 200
@@ -78,10 +79,36 @@ export const show = ({ id, json }: EventsShowOptions) =>
     )
   }).pipe(Effect.provide(CliStorage.layer))
 
+/** An export that cannot be made as asked. */
+export class CannotExport extends Schema.TaggedError<CannotExport>()("CannotExport", { message: Schema.String }) {}
+
+/** `--format gif`: the event as the API draws it by default with the legend, to `out` or a stdout that is not a terminal. */
+const exportGif = (event: Event, out: Option.Option<string>) =>
+  Effect.gen(function*() {
+    if (event.frameCount === 0) {
+      return yield* new CannotExport({ message: `event ${event.id} has no frames: there is nothing to animate` })
+    }
+    if (Option.isNone(out) && process.stdout.isTTY) {
+      return yield* new CannotExport({ message: "a GIF is binary: write it to a file with --out, or redirect stdout" })
+    }
+    let bytes = 0
+    const gif = EventAnimation.stream(event, { palette: "iron", scale: 10, legend: true, speed: 1 }).pipe(
+      Stream.tap((chunk) => Effect.sync(() => (bytes += chunk.length)))
+    )
+    if (Option.isNone(out)) return yield* streamStdout(gif)
+    const file = yield* streamFile(out.value, gif)
+    yield* Console.log(
+      `wrote event ${event.id} as an animated GIF (${event.frameCount} frames, ${
+        Math.ceil(bytes / 1024)
+      } KB) to ${file}`
+    )
+  })
+
 /** `ircam events export`. */
 export const exportEvent = ({ format, id, out }: EventsExportOptions) =>
   Effect.gen(function*() {
     const event = yield* getEvent(id)
+    if (format === "gif") return yield* exportGif(event, out)
     const total = event.frameCount
     const parts: Array<string> = []
     let done = 0

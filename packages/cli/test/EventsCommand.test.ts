@@ -2,12 +2,14 @@ import { NodeContext } from "@effect/platform-node"
 import { afterAll, assert, beforeAll, describe, it, vi } from "@effect/vitest"
 import { csvHeader, toCsv } from "@ircam/core/EventExport"
 import * as FrameCodec from "@ircam/core/FrameCodec"
+import { legendHeight } from "@ircam/core/HeatmapImage"
 import { killAll, runToExit } from "@ircam/test-support/Process"
 import Sqlite from "better-sqlite3"
 import { ConfigProvider, Effect } from "effect"
 import { mkdtemp, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as Gif from "../../core/test/support/Gif.js"
 import { run } from "../src/Cli.js"
 import { progressThreshold } from "../src/EventsCommand.js"
 
@@ -128,6 +130,19 @@ describe("ircam events", () => {
     assert.strictEqual(missing.stderr.trim(), "ircam: EventNotFound: no event with id 99")
   })
 
+  it("exports an event as an animated GIF, to a file or a pipe", { timeout: 240_000 }, async () => {
+    const out = join(dir, "event-1.gif")
+    const written = await events(["export", "1", "--format", "gif", "--out", out])
+    assert.strictEqual(written.code, 0, written.stderr)
+    assert.match(written.stdout, new RegExp(`wrote event 1 as an animated GIF \\(3 frames, \\d+ KB\\) to ${out}`))
+    const gif = Gif.decode(await readFile(out))
+    assert.deepStrictEqual([gif.width, gif.height, gif.frames.length], [320, 240 + legendHeight(10), 3])
+    assert.deepStrictEqual(gif.frames.map((f) => f.delayCs), [25, 25, 25], "4 fps, as recorded")
+    const piped = await events(["export", "1", "--format", "gif"])
+    assert.strictEqual(piped.code, 0, piped.stderr)
+    assert.isTrue(piped.stdout.startsWith("GIF89a"))
+  })
+
   it("has --help with an example", { timeout: 240_000 }, async () => {
     const helps = await Promise.all([[], ["list"], ["show"], ["export"]].map((sub) => events([...sub, "--help"])))
     for (const help of helps) {
@@ -162,6 +177,7 @@ describe("ircam events (in process)", () => {
       const out = join(dir, "inproc.json")
       yield* inProcess(["export", "2", "--out", out])
       yield* inProcess(["export", "1", "--format", "csv", "--out", join(dir, "inproc.csv")])
+      yield* inProcess(["export", "1", "--format", "gif", "--out", join(dir, "inproc.gif")])
       const missing = yield* Effect.flip(inProcess(["show", "42"]))
       const unwritable = yield* Effect.flip(inProcess(["export", "1", "--out", join(dir, "no", "such", "dir", "x")]))
       log.mockRestore()
@@ -176,5 +192,19 @@ describe("ircam events (in process)", () => {
       assert.isAbove(errors.length, 1)
       assert.strictEqual(missing._tag, "EventNotFound")
       assert.strictEqual(unwritable._tag, "StorageError")
+      assert.lengthOf(Gif.decode(yield* Effect.promise(() => readFile(join(dir, "inproc.gif")))).frames, 3)
+      const unwritableGif = yield* Effect.flip(
+        inProcess(["export", "1", "--format", "gif", "--out", join(dir, "no", "such", "dir", "x.gif")])
+      )
+      assert.strictEqual(unwritableGif._tag, "StorageError")
+      // an event without frames has nothing to animate
+      const db = new Sqlite(env.DATABASE_PATH!)
+      db.prepare(
+        "INSERT INTO events (id, kind, status, triggered_at, window_end, frame_count) VALUES (3, 'manual', 'complete', 0, 0, 0)"
+      ).run()
+      db.close()
+      const empty = yield* Effect.flip(inProcess(["export", "3", "--format", "gif", "--out", join(dir, "none.gif")]))
+      assert.strictEqual(empty._tag, "CannotExport")
+      assert.include(String(empty), "event 3 has no frames: there is nothing to animate")
     }), 60_000)
 })

@@ -2,8 +2,9 @@
  * Alarms: rules that watch a zone (or the whole frame), the alarms they raise, the history of
  * their transitions, and the notification sent when an alarm is raised or cleared.
  */
-import { Schema } from "effect"
-import { EventId } from "./Event.js"
+import { Option, Schema } from "effect"
+import { EventId, type FrameRef, FrameRefJson, frameRefJson } from "./Event.js"
+import * as Links from "./EvidenceLinks.js"
 import { IsoTime } from "./Frame.js"
 import { iso, isoOrNull } from "./Time.js"
 import { ZoneId } from "./Zone.js"
@@ -87,6 +88,8 @@ export interface Alarm {
   readonly acknowledgedAt: number | null
   readonly clearedAt: number | null
   readonly eventId: EventId | null
+  /** the frame whose value raised it; null for alarms raised before ircam recorded it */
+  readonly triggerFrame: FrameRef | null
 }
 
 /** An alarm as the API serves it. */
@@ -100,7 +103,15 @@ export const AlarmJson = Schema.Struct({
   raisedAt: IsoTime,
   acknowledgedAt: Schema.NullOr(IsoTime),
   clearedAt: Schema.NullOr(IsoTime),
-  eventId: Schema.NullOr(EventId).annotations({ description: "the event recorded when it was raised" })
+  eventId: Schema.NullOr(EventId).annotations({ description: "the event recorded when it was raised" }),
+  // optional when read: notifications queued by an earlier version have none
+  triggerFrame: Schema.optionalWith(
+    Schema.NullOr(FrameRefJson).annotations({
+      description: "the frame whose value raised it (GET /alarms/{id}/frame.png draws it); null for alarms " +
+        "raised before this was recorded"
+    }),
+    { default: () => null }
+  )
 }).annotations({ identifier: "Alarm" })
 export type AlarmJson = typeof AlarmJson.Type
 
@@ -108,7 +119,8 @@ export const toJson = (alarm: Alarm): AlarmJson => ({
   ...alarm,
   raisedAt: iso(alarm.raisedAt),
   acknowledgedAt: isoOrNull(alarm.acknowledgedAt),
-  clearedAt: isoOrNull(alarm.clearedAt)
+  clearedAt: isoOrNull(alarm.clearedAt),
+  triggerFrame: alarm.triggerFrame === null ? null : frameRefJson(alarm.triggerFrame)
 })
 
 /** What a transition of a rule's state machine was. */
@@ -158,18 +170,27 @@ export const Notification = Schema.Struct({
       direction: Direction,
       threshold: Schema.Number,
       severity: Severity
-    })
+    }),
+    // optional when read: notifications queued by an earlier version have none
+    links: Schema.optionalWith(Schema.NullOr(Links.EvidenceLinks), { default: () => null }).annotations({
+      description: "absolute URLs of the alarm, its frame's heat map, its event and the event's GIF, under PUBLIC_URL"
+    }),
+    linksReason: Schema.optional(Schema.String).annotations({ description: "why `links` is null" })
   })
 }).annotations({ identifier: "AlarmNotification" })
 export type Notification = typeof Notification.Type
 
-/** The notification of an alarm's `type` transition at `at` (epoch ms), with its rule and its zone's name. */
+/**
+ * The notification of an alarm's `type` transition at `at` (epoch ms), with its rule, its zone's
+ * name and links under `publicUrl`.
+ */
 export const notificationOf = (
   type: Notification["type"],
   rule: Rule,
   alarm: Alarm,
   zoneName: string | null,
-  at: number
+  at: number,
+  publicUrl: Option.Option<URL> = Option.none()
 ): Notification => ({
   type,
   timestamp: iso(at),
@@ -184,6 +205,7 @@ export const notificationOf = (
       direction: rule.direction,
       threshold: rule.threshold,
       severity: rule.severity
-    }
+    },
+    ...Links.of(publicUrl, alarm.id, alarm.eventId)
   }
 })

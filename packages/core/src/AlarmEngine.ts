@@ -29,9 +29,10 @@ import {
 } from "./Alarm.js"
 import { AlarmRepo, type HistoryQuery } from "./AlarmRepo.js"
 import * as StateMachine from "./AlarmStateMachine.js"
+import { AppConfig } from "./AppConfig.js"
 import * as ChangeFeed from "./ChangeFeed.js"
 import { EventStore } from "./EventStore.js"
-import { round2 } from "./Frame.js"
+import { type Frame, round2 } from "./Frame.js"
 import type { CheckResult } from "./Health.js"
 import { describe } from "./internal/describe.js"
 import { Monitor, type Snapshot } from "./Monitor.js"
@@ -78,6 +79,7 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
     const zones = yield* ZoneRepo
     const events = yield* EventStore
     const notifier = yield* Notifier
+    const { publicUrl } = yield* AppConfig
     const lock = yield* Effect.makeSemaphore(1)
     const feed = yield* ChangeFeed.make<AlarmChange>()
 
@@ -108,17 +110,20 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
     const notification = (type: Notification["type"], rule: Rule, alarm: Alarm, at: number) =>
       Effect.map(
         rule.zoneId === null ? Effect.succeedNone : Effect.option(zones.get(rule.zoneId)),
-        (zone) => notificationOf(type, rule, alarm, Option.getOrNull(Option.map(zone, (z) => z.name)), at)
+        (zone) => notificationOf(type, rule, alarm, Option.getOrNull(Option.map(zone, (z) => z.name)), at, publicUrl)
       )
 
-    /** `at`: the wall-clock label of the frame that raised it. */
-    const raise = (rule: Rule, value: number, at: number) =>
+    /** Raised by `frame`'s value: its wall-clock label is the alarm's time, and the event keeps it. */
+    const raise = (rule: Rule, value: number, frame: Frame) =>
       Effect.gen(function*() {
+        const at = frame.capturedAt
+        const triggerFrame = { sequence: frame.sequence, capturedAt: frame.capturedAt }
         // the recording first: the alarm names its event
         const event = yield* events.trigger({
           kind: "alarm",
           label: rule.name,
-          ...(rule.zoneId === null ? {} : { zoneId: rule.zoneId })
+          ...(rule.zoneId === null ? {} : { zoneId: rule.zoneId }),
+          frame: { ...triggerFrame, monotonicMs: frame.monotonicMs }
         }).pipe(
           Effect.map((e) => e.id),
           Effect.catchAll((error) =>
@@ -132,7 +137,8 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
             severity: rule.severity,
             value,
             raisedAt: at,
-            eventId: event
+            eventId: event,
+            triggerFrame
           })
           yield* record(rule.id, alarm.id, "raised", value, at)
           yield* notifier.enqueue(yield* notification("alarm.raised", rule, alarm, at))
@@ -211,7 +217,7 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
           if (next._tag === "Stay") continue
           if (next._tag === "Pending") yield* record(rule.id, null, "pending", value, at)
           if (next._tag === "Ok") yield* record(rule.id, null, "ok", value, at)
-          if (next._tag === "Raise") yield* raise(rule, value, at)
+          if (next._tag === "Raise") yield* raise(rule, value, snapshot.frame)
           if (next._tag === "Clear") yield* clear(rule, value, at)
           phases.set(rule.id, next.phase)
         }

@@ -4,8 +4,7 @@
  * decisions are AlarmEngine's.
  */
 import { SqlClient, SqlSchema } from "@effect/sql"
-import type { Option } from "effect"
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import {
   type Alarm,
   AlarmId,
@@ -17,7 +16,7 @@ import {
   Severity,
   Transition
 } from "./Alarm.js"
-import { EventId } from "./Event.js"
+import { EventId, type FrameRef } from "./Event.js"
 import type { AlarmPeriod } from "./HistoryBucket.js"
 import * as StorageError from "./StorageError.js"
 import { ZoneId } from "./Zone.js"
@@ -41,8 +40,19 @@ const AlarmRow = Schema.Struct({
   raisedAt: Schema.Number,
   acknowledgedAt: Schema.NullOr(Schema.Number),
   clearedAt: Schema.NullOr(Schema.Number),
-  eventId: Schema.NullOr(EventId)
+  eventId: Schema.NullOr(EventId),
+  triggerSequence: Schema.NullOr(Schema.Int),
+  triggerCapturedAt: Schema.NullOr(Schema.Number)
 })
+
+const toAlarm = ({ triggerCapturedAt, triggerSequence, ...row }: typeof AlarmRow.Type): Alarm => ({
+  ...row,
+  triggerFrame: triggerSequence === null || triggerCapturedAt === null
+    ? null
+    : { sequence: triggerSequence, capturedAt: triggerCapturedAt }
+})
+
+const FrameRefRow = Schema.Struct({ triggerSequence: Schema.Int, triggerCapturedAt: Schema.Number })
 
 const HistoryRow = Schema.Struct({
   id: Schema.Int,
@@ -106,7 +116,9 @@ export interface HistoryQuery {
 }
 
 /** The columns of a new alarm. */
-export type NewAlarm = Omit<Alarm, "id" | "state" | "acknowledgedAt" | "clearedAt">
+export type NewAlarm = Omit<Alarm, "id" | "state" | "acknowledgedAt" | "clearedAt" | "triggerFrame"> & {
+  readonly triggerFrame?: FrameRef | null | undefined
+}
 
 export class AlarmRepo extends Effect.Service<AlarmRepo>()("@ircam/core/AlarmRepo", {
   effect: Effect.gen(function*() {
@@ -165,17 +177,43 @@ export class AlarmRepo extends Effect.Service<AlarmRepo>()("@ircam/core/AlarmRep
         ),
 
       alarm: (id: AlarmId): Effect.Effect<Option.Option<Alarm>, StorageError.StorageError> =>
-        alarm(id).pipe(StorageError.mapError(`cannot read alarm ${id}`)),
+        alarm(id).pipe(Effect.map(Option.map(toAlarm)), StorageError.mapError(`cannot read alarm ${id}`)),
 
       /** The active alarms, newest first. */
-      active: active(undefined).pipe(StorageError.mapError("cannot read the active alarms")),
+      active: active(undefined).pipe(
+        Effect.map((rows) => rows.map(toAlarm)),
+        StorageError.mapError("cannot read the active alarms")
+      ),
 
-      insertAlarm: (alarm: NewAlarm): Effect.Effect<Alarm, StorageError.StorageError> =>
+      insertAlarm: ({ triggerFrame, ...alarm }: NewAlarm): Effect.Effect<Alarm, StorageError.StorageError> =>
         SqlSchema.findAll({
           Request: Schema.Void,
           Result: AlarmRow,
-          execute: () => sql`INSERT INTO alarms ${sql.insert({ ...alarm, state: "active" })} RETURNING *`
-        })(undefined).pipe(Effect.map((rows) => rows[0]!), StorageError.mapError("cannot store the alarm")),
+          execute: () =>
+            sql`INSERT INTO alarms ${
+              sql.insert({
+                ...alarm,
+                state: "active",
+                triggerSequence: triggerFrame?.sequence ?? null,
+                triggerCapturedAt: triggerFrame?.capturedAt ?? null
+              })
+            } RETURNING *`
+        })(undefined).pipe(Effect.map((rows) => toAlarm(rows[0]!)), StorageError.mapError("cannot store the alarm")),
+
+      /** The frames that raised the alarms recorded by an event, oldest alarm first. */
+      triggersOfEvent: (eventId: EventId): Effect.Effect<ReadonlyArray<FrameRef>, StorageError.StorageError> =>
+        SqlSchema.findAll({
+          Request: EventId,
+          Result: FrameRefRow,
+          execute: (id) =>
+            sql`SELECT trigger_sequence, trigger_captured_at FROM alarms
+              WHERE event_id = ${id} AND trigger_sequence IS NOT NULL AND trigger_captured_at IS NOT NULL ORDER BY id`
+        })(eventId).pipe(
+          Effect.map((rows) =>
+            rows.map((row) => ({ sequence: row.triggerSequence, capturedAt: row.triggerCapturedAt }))
+          ),
+          StorageError.mapError(`cannot read the alarms of event ${eventId}`)
+        ),
 
       clearAlarm: (id: AlarmId, at: number) =>
         sql`UPDATE alarms SET state = 'cleared', cleared_at = ${at} WHERE id = ${id}`.pipe(

@@ -34,7 +34,9 @@ export const channels = Layer.scoped(
 
 const services = Layer.mergeAll(AlarmEngine.Default, History.Default).pipe(
   Layer.provideMerge(Layer.mergeAll(Monitor.Default, EventStore.Default, Notifier.Default)),
-  Layer.provideMerge(Layer.mergeAll(Storage.layer, FrameBuffer.Default, ClockWatch.Default, channels))
+  Layer.provideMerge(Layer.mergeAll(FrameBuffer.Default, ClockWatch.Default, channels)),
+  // the e-mail channel renders its pictures from the stored frames
+  Layer.provideMerge(Storage.layer)
 )
 
 /** Every service's check in the Health registry, under the names `/api/v1/health` shows. */

@@ -1,23 +1,29 @@
 /**
- * The e-mail channel (`SMTP_HOST`, …): a plain-text message to `SMTP_TO` through nodemailer,
- * upgraded with STARTTLS whenever the server offers it (TLS from the start on port 465), the
- * certificate verified, authenticated when `SMTP_USER` is set.
+ * The e-mail channel (`SMTP_HOST`, …): a message to `SMTP_TO` through nodemailer, plain text with
+ * an HTML alternative showing the alarm's pictures inline (AlarmEvidence, rendered from the stored
+ * frames at each attempt), upgraded with STARTTLS whenever the server offers it (TLS from the
+ * start on port 465), the certificate verified, authenticated when `SMTP_USER` is set.
  */
 import { Duration, Effect, Option, Redacted, Schema, type Scope } from "effect"
 import { createTransport } from "nodemailer"
 import { Notification } from "./Alarm.js"
+import * as AlarmEvidence from "./AlarmEvidence.js"
+import type { AlarmRepo } from "./AlarmRepo.js"
 import { AppConfig, type SmtpConfig } from "./AppConfig.js"
+import type { EventRepo } from "./EventRepo.js"
 import { describe } from "./internal/describe.js"
 import { DeliveryFailed, type Message, type Send, type Sender } from "./NotificationChannel.js"
 import { renderEmail } from "./NotificationEmail.js"
 import { NotifierSettings } from "./NotifierSettings.js"
+import type { ZoneRepo } from "./ZoneRepo.js"
 
 /** A sender on one SMTP transport, closed with the scope; the Message-ID is the delivery's id. */
 export const emailSender = (
   smtp: SmtpConfig,
   timeout: Duration.Duration
-): Effect.Effect<Send, never, Scope.Scope> =>
+): Effect.Effect<Send, never, Scope.Scope | EventRepo | AlarmRepo | ZoneRepo> =>
   Effect.gen(function*() {
+    const repositories = yield* Effect.context<EventRepo | AlarmRepo | ZoneRepo>()
     const transport = createTransport({
       host: smtp.host,
       port: smtp.port,
@@ -40,7 +46,13 @@ export const emailSender = (
             new DeliveryFailed({ channel: "email", message: `unreadable notification: ${error.message}` })
           )
         )
-        const { subject, text } = renderEmail(notification)
+        const evidence = yield* AlarmEvidence.forNotification(notification, message.messageId).pipe(
+          Effect.provide(repositories),
+          Effect.mapError((error) =>
+            new DeliveryFailed({ channel: "email", message: `cannot render the pictures: ${error.message}` })
+          )
+        )
+        const { html, subject, text } = renderEmail(notification, evidence)
         yield* Effect.tryPromise({
           try: () =>
             transport.sendMail({
@@ -48,6 +60,13 @@ export const emailSender = (
               to: [...smtp.to],
               subject,
               text,
+              html,
+              attachments: evidence.pictures.map((picture) => ({
+                filename: picture.filename,
+                content: Buffer.from(picture.content.buffer, picture.content.byteOffset, picture.content.byteLength),
+                contentType: picture.contentType,
+                cid: picture.cid
+              })),
               messageId: `<${message.messageId}@ircam>`
             }),
           catch: (cause) => new DeliveryFailed({ channel: "email", message: describe(cause) })
@@ -62,7 +81,11 @@ export const emailSender = (
   })
 
 /** The e-mail channel when `SMTP_HOST` is set; its transport is closed with the scope. */
-export const fromConfig: Effect.Effect<Option.Option<Sender>, never, AppConfig | Scope.Scope> = Effect.gen(
+export const fromConfig: Effect.Effect<
+  Option.Option<Sender>,
+  never,
+  AppConfig | Scope.Scope | EventRepo | AlarmRepo | ZoneRepo
+> = Effect.gen(
   function*() {
     const { smtp } = yield* AppConfig
     if (Option.isNone(smtp)) return Option.none()

@@ -53,11 +53,37 @@ export interface Event {
   readonly peak: Peak | null
 }
 
+/**
+ * Which frame something happened on: its sequence (which restarts with the sensor) and its
+ * wall-clock label; within one event the pair names one stored frame.
+ */
+export interface FrameRef {
+  readonly sequence: number
+  /** epoch ms */
+  readonly capturedAt: number
+}
+
+export const FrameRefJson = Schema.Struct({
+  sequence: Schema.NonNegativeInt,
+  capturedAt: IsoTime
+}).annotations({ identifier: "FrameRef" })
+export type FrameRefJson = typeof FrameRefJson.Type
+
+export const frameRefJson = (ref: FrameRef): FrameRefJson => ({
+  sequence: ref.sequence,
+  capturedAt: iso(ref.capturedAt)
+})
+
 /** What makes an event (an alarm names itself on the event with `EventStore.linkAlarm` once it is stored). */
 export interface Trigger {
   readonly kind: EventKind
   readonly label?: string | undefined
   readonly zoneId?: ZoneId | undefined
+  /**
+   * The frame that set it off (an alarm's): the event stores it, however short the pre-event
+   * window. Without it, the latest frame at the trigger is the event's.
+   */
+  readonly frame?: FrameRef & { readonly monotonicMs: number } | undefined
 }
 
 /** A stored frame, as `EventStore.frames` gives it back. */

@@ -9,7 +9,16 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Option, ParseResult, Schema } from "effect"
 import * as Database from "./Database.js"
-import { type Event, EventId, EventKind, type EventQuery, EventStatus, type Peak, type StoredFrame } from "./Event.js"
+import {
+  type Event,
+  EventId,
+  EventKind,
+  type EventQuery,
+  EventStatus,
+  type FrameRef,
+  type Peak,
+  type StoredFrame
+} from "./Event.js"
 import type { Frame } from "./Frame.js"
 import * as FrameCodec from "./FrameCodec.js"
 import * as StorageError from "./StorageError.js"
@@ -71,6 +80,13 @@ export interface NewEvent {
   /** wall-clock label of the end of the post-event window as it was when triggered */
   readonly windowEnd: number
   readonly zoneId: ZoneId | null
+  /** the frame that set it off (see `Trigger.frame`) */
+  readonly triggerFrame?: FrameRef | null | undefined
+}
+
+/** A stored frame and its place among the stored frames (`rowid`), to read on after it. */
+export interface StoredFrameAt extends StoredFrame {
+  readonly rowid: number
 }
 
 export class EventRepo extends Effect.Service<EventRepo>()("@ircam/core/EventRepo", {
@@ -97,14 +113,45 @@ export class EventRepo extends Effect.Service<EventRepo>()("@ircam/core/EventRep
           WHERE event_id = ${id} ORDER BY rowid LIMIT ${limit} OFFSET ${offset}`
     })
 
+    const readFramesAfter = SqlSchema.findAll({
+      Request: Schema.Struct({ id: EventId, rowid: Schema.Int, limit: Schema.Int }),
+      Result: Schema.Struct({ rowid: Schema.Int, ...StoredFrameRow.fields }),
+      execute: ({ id, limit, rowid }) =>
+        sql`SELECT rowid, captured_at, sequence, ambient, temperatures FROM event_frames
+          WHERE event_id = ${id} AND rowid > ${rowid} ORDER BY rowid LIMIT ${limit}`
+    })
+
+    const findFrameOf = SqlSchema.findOne({
+      Request: Schema.Struct({ id: EventId, sequence: Schema.Int, capturedAt: Schema.Number }),
+      Result: StoredFrameRow,
+      execute: ({ capturedAt, id, sequence }) =>
+        sql`SELECT captured_at, sequence, ambient, temperatures FROM event_frames
+          WHERE event_id = ${id} AND sequence = ${sequence} ORDER BY abs(captured_at - ${capturedAt}), rowid LIMIT 1`
+    })
+
+    const findTriggerFrame = SqlSchema.findOne({
+      Request: EventId,
+      Result: Schema.Struct({ triggerSequence: Schema.Int, triggerCapturedAt: Schema.Number }),
+      execute: (id) =>
+        sql`SELECT trigger_sequence, trigger_captured_at FROM events
+          WHERE id = ${id} AND trigger_sequence IS NOT NULL AND trigger_captured_at IS NOT NULL`
+    })
+
     const ids = (rows: ReadonlyArray<{ readonly id: number }>) => rows.map((row) => EventId.make(row.id))
 
     return {
       /** `effect` in one transaction: an event and its frames change together or not at all. */
       transaction: (what: string) => StorageError.transaction(sql, what),
 
-      insert: (event: NewEvent): Effect.Effect<EventId, StorageError.StorageError> =>
-        sql<{ id: number }>`INSERT INTO events ${sql.insert({ ...event, status: "recording" })} RETURNING id`.pipe(
+      insert: ({ triggerFrame, ...event }: NewEvent): Effect.Effect<EventId, StorageError.StorageError> =>
+        sql<{ id: number }>`INSERT INTO events ${
+          sql.insert({
+            ...event,
+            status: "recording",
+            triggerSequence: triggerFrame?.sequence ?? null,
+            triggerCapturedAt: triggerFrame?.capturedAt ?? null
+          })
+        } RETURNING id`.pipe(
           Effect.map(([row]) => EventId.make(row!.id)),
           StorageError.mapError("cannot store the new event")
         ),
@@ -188,6 +235,32 @@ export class EventRepo extends Effect.Service<EventRepo>()("@ircam/core/EventRep
         readFrames({ id, offset, limit }).pipe(
           Effect.map((rows): ReadonlyArray<StoredFrame> => rows),
           StorageError.mapError(`cannot read the frames of event ${id}`)
+        ),
+
+      /**
+       * At most `limit` stored frames of an event after the one at `rowid` (0: from the oldest), with
+       * their rowids: read on from the last one, each batch costs the same however far in.
+       */
+      framesAfter: (id: EventId, rowid: number, limit: number) =>
+        readFramesAfter({ id, rowid, limit }).pipe(
+          Effect.map((rows): ReadonlyArray<StoredFrameAt> => rows),
+          StorageError.mapError(`cannot read the frames of event ${id}`)
+        ),
+
+      /**
+       * The stored frame of an event that `ref` names: its sequence, and of the frames with that
+       * sequence (the sensor restarted during the event) the one captured nearest `ref.capturedAt`.
+       */
+      frameOf: (id: EventId, ref: FrameRef): Effect.Effect<Option.Option<StoredFrame>, StorageError.StorageError> =>
+        findFrameOf({ id, sequence: ref.sequence, capturedAt: ref.capturedAt }).pipe(
+          StorageError.mapError(`cannot read the frames of event ${id}`)
+        ),
+
+      /** The latest frame when the event was triggered (an alarm's: the frame that raised it), if recorded. */
+      triggerFrame: (id: EventId): Effect.Effect<Option.Option<FrameRef>, StorageError.StorageError> =>
+        findTriggerFrame(id).pipe(
+          Effect.map(Option.map((row) => ({ sequence: row.triggerSequence, capturedAt: row.triggerCapturedAt }))),
+          StorageError.mapError(`cannot read event ${id}`)
         ),
 
       /** Deletes an event and its frames (cascade); answers whether there was one. */

@@ -115,15 +115,22 @@ export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventS
     const startRecording = (trigger: Trigger, now: number) =>
       Effect.gen(function*() {
         const wall = yield* Clock.currentTimeMillis
-        const pre = yield* buffer.snapshot(now - preMs)
+        // the frame that set it off is stored, however short the pre-event window
+        const since = Math.min(now - preMs, trigger.frame?.monotonicMs ?? Infinity)
+        const pre = yield* buffer.snapshot(since)
         const peak = peakOfFrames(pre, null)
+        // a manual trigger's: the latest frame before it, when the pre-event window keeps one
+        const triggerFrame = trigger.frame ?? pre[pre.length - 1]
         const id = yield* repo.transaction("cannot store the new event")(Effect.gen(function*() {
           const id = yield* repo.insert({
             kind: trigger.kind,
             label: trigger.label ?? null,
             triggeredAt: wall,
             windowEnd: wall + postMs,
-            zoneId: trigger.zoneId ?? null
+            zoneId: trigger.zoneId ?? null,
+            triggerFrame: triggerFrame === undefined
+              ? null
+              : { sequence: triggerFrame.sequence, capturedAt: triggerFrame.capturedAt }
           })
           yield* repo.appendFrames(id, pre, peak)
           return id
@@ -132,7 +139,7 @@ export class EventStore extends Effect.Service<EventStore>()("@ircam/core/EventS
           id,
           triggeredAt: now,
           windowEnd: now + postMs,
-          cursor: pre.length > 0 ? pre[pre.length - 1]!.monotonicMs : now - preMs - 1,
+          cursor: pre.length > 0 ? pre[pre.length - 1]!.monotonicMs : since - 1,
           stored: pre.length > 0,
           peak
         }

@@ -115,7 +115,7 @@ const axis = (cells: number, scale: number): Axis => {
 }
 
 /** The size unit of overlays and legend: they grow with the image, but stay crisp (whole pixels). */
-const unit = (scale: number) => Math.max(1, Math.floor(scale / 5))
+export const unit = (scale: number): number => Math.max(1, Math.floor(scale / 5))
 
 const legendLayout = (scale: number) => {
   const u = unit(scale)
@@ -128,10 +128,17 @@ export const legendHeight = (scale: number): number => {
   return pad + bar + pad + text + pad
 }
 
+/** The size of an image at `scale`, with or without the legend strip. */
+export const size = (scale: number, legend: boolean): { readonly width: number; readonly height: number } => ({
+  width: WIDTH * scale,
+  height: HEIGHT * scale + (legend ? legendHeight(scale) : 0)
+})
+
 export const legendBackground: Rgb = [24, 24, 24]
 export const legendText: Rgb = [255, 255, 255]
 
-const fillRect = (canvas: Image, x: number, y: number, width: number, height: number, color: Rgb) => {
+/** Paints a rectangle (clipped to the canvas). */
+export const fillRect = (canvas: Image, x: number, y: number, width: number, height: number, color: Rgb): void => {
   const x0 = Math.max(0, x)
   const x1 = Math.min(canvas.width, x + width)
   for (let row = Math.max(0, y); row < Math.min(canvas.height, y + height); row++) {

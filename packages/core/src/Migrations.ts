@@ -172,5 +172,15 @@ export const migrations = {
         ) WITHOUT ROWID`)
     }
     yield* sql`CREATE INDEX alarms_by_zone_rule ON alarms (zone_id, rule_id, raised_at, cleared_at)`
+  }),
+  // The frame that raised each alarm, and the latest frame when each event was triggered (its
+  // sequence and wall-clock label): the pictures of notifications and the GIF's marker show it.
+  "0007_alarm_evidence": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`ALTER TABLE alarms ADD COLUMN trigger_sequence INTEGER`
+    yield* sql`ALTER TABLE alarms ADD COLUMN trigger_captured_at INTEGER`
+    yield* sql`ALTER TABLE events ADD COLUMN trigger_sequence INTEGER`
+    yield* sql`ALTER TABLE events ADD COLUMN trigger_captured_at INTEGER`
+    yield* sql`CREATE INDEX alarms_by_event ON alarms (event_id)`
   })
 }

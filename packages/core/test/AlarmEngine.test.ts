@@ -18,7 +18,9 @@ import {
   RuleInvalid,
   RuleNotFound
 } from "../src/AlarmEngine.js"
+import { AlarmRepo } from "../src/AlarmRepo.js"
 import type { AppConfigShape } from "../src/AppConfig.js"
+import { EventRepo } from "../src/EventRepo.js"
 import { EventStore } from "../src/EventStore.js"
 import { monotonicMs } from "../src/Time.js"
 import type { ZoneId } from "../src/Zone.js"
@@ -122,7 +124,7 @@ describe("AlarmEngine", () => {
       yield* feed(70, 1)
       const [alarm] = yield* engine.active
       assert.deepStrictEqual(
-        { ...alarm!, raisedAt: undefined, eventId: undefined },
+        { ...alarm!, raisedAt: undefined, eventId: undefined, triggerFrame: undefined },
         {
           id: alarm!.id,
           ruleId: created.id,
@@ -133,9 +135,12 @@ describe("AlarmEngine", () => {
           raisedAt: undefined,
           acknowledgedAt: null,
           clearedAt: null,
-          eventId: undefined
+          eventId: undefined,
+          triggerFrame: undefined
         }
       )
+      // the frame that raised it: the one whose value crossed the threshold after the delay
+      assert.strictEqual(alarm!.triggerFrame?.capturedAt, alarm!.raisedAt)
       const event = yield* events.get(alarm!.eventId!)
       assert.strictEqual(event.kind, "alarm")
       assert.strictEqual(event.zoneId, plate.id)
@@ -172,9 +177,43 @@ describe("AlarmEngine", () => {
         severity: "critical"
       })
 
+      // without PUBLIC_URL there are no links, and the notification says why
+      assert.isNull(sent[0].data.links)
+      assert.include(sent[0].data.linksReason, "PUBLIC_URL is not set")
+
       const error = yield* Effect.flip(engine.acknowledge(alarm!.id))
       assert.instanceOf(error, AlarmNotActive)
     }).pipe(Effect.provide(core())))
+
+  it.effect("the frame that raised an alarm is recorded and kept by its event, however short the pre-event window", () =>
+    Effect.gen(function*() {
+      const engine = yield* AlarmEngine
+      const plate = yield* createPlate
+      yield* engine.createRule(rule({ zoneId: plate.id, delaySeconds: 0 }))
+      yield* feed(30, 1)
+      yield* feed(70, 0.5)
+      const [alarm] = yield* engine.active
+      const ref = { sequence: alarm!.triggerFrame!.sequence, capturedAt: Date.parse(alarm!.triggerFrame!.capturedAt) }
+      const eventId = alarm!.eventId!
+      const frame = Option.getOrThrow(yield* (yield* EventRepo).frameOf(eventId, ref))
+      assert.strictEqual(frame.sequence, ref.sequence)
+      assert.strictEqual(Math.max(...frame.temperatures), 70, "the frame whose value crossed the threshold")
+      assert.deepStrictEqual(yield* (yield* EventRepo).triggerFrame(eventId), Option.some(ref))
+      assert.deepStrictEqual(yield* (yield* AlarmRepo).triggersOfEvent(eventId), [ref])
+
+      // links under PUBLIC_URL, its path kept
+      const sql = yield* SqlClient.SqlClient
+      const [row] = yield* sql<{ payload: string }>`SELECT payload FROM outbox ORDER BY id LIMIT 1`
+      const base = "https://ircam.example/lab/api/v1"
+      assert.deepStrictEqual(JSON.parse(row!.payload).data.links, {
+        alarm: `${base}/alarms/${alarm!.id}`,
+        frame: `${base}/alarms/${alarm!.id}/frame.png?zones=true&legend=true`,
+        event: `${base}/events/${eventId}`,
+        animation: `${base}/events/${eventId}/animation.gif?zones=true&legend=true`
+      })
+    }).pipe(
+      Effect.provide(core({ preEventSeconds: 0, publicUrl: Option.some(new URL("https://ircam.example/lab/")) }))
+    ))
 
   it.effect("a condition that stops before the delay goes back to ok; flapping inside the hysteresis does not clear", () =>
     Effect.gen(function*() {

@@ -71,7 +71,8 @@ describe("AlarmRepo", () => {
         raisedAt: 1000,
         acknowledgedAt: null,
         clearedAt: null,
-        eventId: EventId.make(3)
+        eventId: EventId.make(3),
+        triggerFrame: null
       })
       const second = yield* repo.insertAlarm(newAlarm(rule.id, 2000))
       assert.deepStrictEqual((yield* repo.active).map((a) => a.id), [second.id, first.id])

@@ -32,8 +32,11 @@ const allMigrations = [
   [3, "alarms"],
   [4, "event_frames_in_order"],
   [5, "outbox_any_channel"],
-  [6, "history"]
+  [6, "history"],
+  [7, "alarm_evidence"]
 ]
+/** The schema version of a database with every migration applied. */
+const latest = allMigrations[allMigrations.length - 1]![0]
 
 const pragma = (name: string) =>
   Effect.gen(function*() {
@@ -169,7 +172,7 @@ describe("Database.layer on a file", () => {
       const databasePath = join(yield* tempDir, "ircam.db")
       assert.deepStrictEqual(yield* withDatabase(databasePath, Database.health), {
         status: "ok",
-        details: { path: databasePath, journalMode: "wal", schemaVersion: allMigrations.length }
+        details: { path: databasePath, journalMode: "wal", schemaVersion: latest }
       })
     }))
 })
@@ -217,7 +220,7 @@ describe("Database.layer in memory", () => {
       assert.strictEqual(yield* pragma("foreign_keys"), 1)
       assert.deepStrictEqual(yield* Database.health, {
         status: "ok",
-        details: { path: ":memory:", journalMode: "memory", schemaVersion: allMigrations.length }
+        details: { path: ":memory:", journalMode: "memory", schemaVersion: latest }
       })
     }).pipe(Effect.provide(TestCore.storage())))
 
@@ -366,7 +369,45 @@ describe("Database.layer on a database of an older schema", () => {
             SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox' ORDER BY name`
           assert.deepStrictEqual(indexes.map((i) => i.name), ["outbox_pending"])
           const [version] = yield* sql<{ id: number }>`SELECT max(migration_id) AS id FROM effect_sql_migrations`
-          assert.strictEqual(version?.id, allMigrations.length, "and the later migrations")
+          assert.strictEqual(version?.id, latest)
+        })
+      )
+    }))
+
+  it.scoped("0007 keeps alarms and events, with no trigger frame, and records one for new ones", () =>
+    Effect.gen(function*() {
+      const databasePath = join(yield* tempDir, "old.db")
+      const alarm = {
+        id: 3,
+        ruleId: 1,
+        zoneId: null,
+        severity: "warning",
+        state: "cleared",
+        value: 31.5,
+        raisedAt: 1000,
+        acknowledgedAt: null,
+        clearedAt: 2000,
+        eventId: 9
+      }
+      yield* olderDatabase(
+        databasePath,
+        "0005_outbox_any_channel",
+        Effect.flatMap(SqlClient.SqlClient, (sql) => sql`INSERT INTO alarms ${sql.insert(alarm)}`)
+      )
+      yield* withDatabase(
+        databasePath,
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          assert.deepStrictEqual(yield* sql`SELECT * FROM alarms`, [
+            { ...alarm, triggerSequence: null, triggerCapturedAt: null }
+          ])
+          yield* sql`INSERT INTO alarms ${
+            sql.insert({ ...alarm, id: 4, eventId: 10, triggerSequence: 77, triggerCapturedAt: 1500 })
+          }`
+          const plan = yield* sql<{ detail: string }>`EXPLAIN QUERY PLAN SELECT * FROM alarms WHERE event_id = 10`
+          assert.include(plan.map((p) => p.detail).join("; "), "alarms_by_event")
+          const columns = yield* sql<{ name: string }>`SELECT name FROM pragma_table_info('events')`
+          assert.includeMembers(columns.map((c) => c.name), ["trigger_sequence", "trigger_captured_at"])
         })
       )
     }))

@@ -12,27 +12,36 @@ import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
 import type { Context } from "effect"
 import { Array as Arr, Duration, Effect, Layer, Logger, Option, Random, Redacted, TestClock } from "effect"
+import { decode as decodePng } from "fast-png"
 import { mkdtempSync, rmSync } from "node:fs"
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http"
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import PostalMime from "postal-mime"
 import { SMTPServer } from "smtp-server"
 import { Webhook } from "standardwebhooks"
 import type { AlarmId, Notification, RuleId } from "../src/Alarm.js"
+import { EvidenceSettings } from "../src/AlarmEvidence.js"
 import type { AppConfigShape, SmtpConfig } from "../src/AppConfig.js"
 import { type Delivery, toJson } from "../src/Delivery.js"
 import * as EmailSender from "../src/EmailSender.js"
 import type { EventId } from "../src/Event.js"
+import { legendHeight } from "../src/HeatmapImage.js"
 import { DeliveryFailed, NotificationChannels, type Sender } from "../src/NotificationChannel.js"
 import { renderEmail } from "../src/NotificationEmail.js"
 import { Notifier, retryDelay } from "../src/Notifier.js"
 import { NotifierSettings } from "../src/NotifierSettings.js"
+import { luts } from "../src/Palette.js"
 import { monotonicMs } from "../src/Time.js"
 import * as WebhookSender from "../src/WebhookSender.js"
 import type { ZoneId } from "../src/Zone.js"
+import { ZoneRepo } from "../src/ZoneRepo.js"
+import * as Gif from "./support/Gif.js"
 import { withSteppedClock } from "./support/SteppedClock.js"
 import * as TestCore from "./support/TestCore.js"
+import * as TestEvents from "./support/TestEvents.js"
+import * as TestFrames from "./support/TestFrames.js"
 
 const SECRET = "whsec_" + Buffer.from("a test secret of 32 bytes.......").toString("base64")
 
@@ -50,7 +59,8 @@ const raised: Notification = {
       raisedAt: "2026-11-24T10:00:00.500Z",
       acknowledgedAt: null,
       clearedAt: null,
-      eventId: 12 as EventId
+      eventId: 12 as EventId,
+      triggerFrame: null
     },
     rule: {
       id: 3 as RuleId,
@@ -61,7 +71,8 @@ const raised: Notification = {
       direction: "above",
       threshold: 80,
       severity: "critical"
-    }
+    },
+    links: null
   }
 }
 
@@ -89,7 +100,8 @@ const cleared: Notification = {
       direction: "below",
       threshold: 0,
       severity: "warning"
-    }
+    },
+    links: null
   }
 }
 
@@ -213,7 +225,7 @@ const smtpServer = (options: { readonly rejectFirst?: number; readonly starttls?
     ({ server }) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
   )
 
-/** Header fields (unfolded, RFC 2047 words decoded) and the decoded text body of a raw message. */
+/** Header fields of a raw message, unfolded, RFC 2047 words decoded. */
 const parseMail = (raw: string) => {
   const split = raw.indexOf("\r\n\r\n")
   const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, " ")
@@ -236,21 +248,11 @@ const parseMail = (raw: string) => {
             "latin1"
           ).toString("utf8")
     )
-  const body = raw.slice(split + 4)
-  const encoding = headers.get("content-transfer-encoding")?.toLowerCase()
-  const text = encoding === "base64"
-    ? Buffer.from(body, "base64").toString("utf8")
-    : encoding === "quoted-printable"
-    ? Buffer.from(
-      body.replace(/=\r\n/g, "").replace(
-        /=([0-9a-f]{2})/gi,
-        (_, hex: string) => String.fromCharCode(parseInt(hex, 16))
-      ),
-      "latin1"
-    ).toString("utf8")
-    : body
-  return { header: (name: string) => decodeWords(headers.get(name) ?? ""), text: text.replace(/\r\n/g, "\n") }
+  return { header: (name: string) => decodeWords(headers.get(name) ?? "") }
 }
+
+/** The plain-text part of a raw (multipart) message, decoded. */
+const textOf = (raw: string) => Effect.promise(() => PostalMime.parse(raw)).pipe(Effect.map((mail) => mail.text ?? ""))
 
 const smtpConfig = (port: number, overrides: Partial<SmtpConfig> = {}): SmtpConfig => ({
   host: "127.0.0.1",
@@ -277,11 +279,15 @@ interface Options {
   readonly httpClient?: Layer.Layer<HttpClient.HttpClient>
   /** the channels, instead of those the configuration turns on (as Core does) */
   readonly channels?: ReadonlyArray<Sender>
+  readonly evidence?: Partial<Context.Tag.Service<EvidenceSettings>>
 }
 
 /** The notifier on a database (in memory unless `databasePath`), its channels from the configuration. */
 const notifier = (config: Partial<AppConfigShape>, options: Options = {}) => {
-  const settings = Layer.succeed(NotifierSettings, { ...NotifierSettings.defaultValue(), ...options.settings })
+  const settings = Layer.merge(
+    Layer.succeed(NotifierSettings, { ...NotifierSettings.defaultValue(), ...options.settings }),
+    Layer.succeed(EvidenceSettings, { ...EvidenceSettings.defaultValue(), ...options.evidence })
+  )
   const storage = TestCore.storage(config)
   const base = options.before === undefined
     ? storage
@@ -448,6 +454,7 @@ describe("Notifier", () => {
           assert.strictEqual(mail.mailFrom, "ircam@example.com")
           assert.deepStrictEqual(mail.rcptTo, ["ops@example.com", "boss@example.com"])
           const parsed = parseMail(mail.raw)
+          const text = yield* textOf(mail.raw)
           assert.strictEqual(parsed.header("from"), "ircam <ircam@example.com>")
           assert.strictEqual(parsed.header("to"), "ops@example.com, boss@example.com")
           assert.strictEqual(
@@ -455,10 +462,10 @@ describe("Notifier", () => {
             "[ircam] CRITICAL raised: Oven too hot — press max 81.2 °C > 80 °C"
           )
           assert.strictEqual(parsed.header("message-id"), `<${delivered!.messageId}@ircam>`)
-          assert.include(parsed.text, "The CRITICAL alarm of rule \"Oven too hot\" was raised.")
-          assert.include(parsed.text, "Where:         zone \"press\" (#2)")
-          assert.include(parsed.text, "Raised at:     2026-11-24T10:00:00.500Z")
-          assert.include(parsed.text, "Event:         #12")
+          assert.include(text, "The CRITICAL alarm of rule \"Oven too hot\" was raised.")
+          assert.include(text, "Where:         zone \"press\" (#2)")
+          assert.include(text, "Raised at:     2026-11-24T10:00:00.500Z")
+          assert.include(text, "Event:         #12")
           assert.strictEqual((yield* check).status, "ok")
         }))
     }))
@@ -736,15 +743,115 @@ describe("Notifier", () => {
           )
           assert.isUndefined(smtp.received[0]!.user)
           const parsed = parseMail(smtp.received[0]!.raw)
+          const text = yield* textOf(smtp.received[0]!.raw)
           assert.strictEqual(
             parsed.header("subject"),
             "[ircam] WARNING cleared: Cold start — whole frame (was min -2 °C < 0 °C)"
           )
-          assert.include(parsed.text, "was cleared")
-          assert.include(parsed.text, "Where:         the whole frame")
-          assert.include(parsed.text, "Acknowledged:  2026-11-24T10:01:00.000Z")
-          assert.include(parsed.text, "Event:         none")
+          assert.include(text, "was cleared")
+          assert.include(text, "Where:         the whole frame")
+          assert.include(text, "Acknowledged:  2026-11-24T10:01:00.000Z")
+          assert.include(text, "Event:         none")
         }))
+    }))
+})
+
+describe("Notifier, e-mail with the pictures", () => {
+  const start = Date.UTC(2026, 11, 1, 9, 0, 0)
+  const press = { x: 24, y: 4, width: 4, height: 3 }
+  /** 16 frames at 8 fps, the press heating from 30 °C to 90 °C on a 20 °C background */
+  const frames = Array.from(
+    { length: 16 },
+    (_, i) =>
+      TestFrames.make({ sequence: 500 + i, at: start + i * 125, temperatures: TestFrames.withRect(press, 30 + 4 * i) })
+  )
+  const trigger = frames[10]!
+  const links = {
+    alarm: "https://ircam.example/api/v1/alarms/7",
+    frame: "https://ircam.example/api/v1/alarms/7/frame.png?zones=true&legend=true",
+    event: "https://ircam.example/api/v1/events/1",
+    animation: "https://ircam.example/api/v1/events/1/animation.gif?zones=true&legend=true"
+  }
+  const of = (notification: Notification, eventId: EventId): Notification => ({
+    ...notification,
+    data: {
+      ...notification.data,
+      alarm: {
+        ...notification.data.alarm,
+        eventId,
+        triggerFrame: { sequence: trigger.sequence, capturedAt: new Date(trigger.capturedAt).toISOString() }
+      },
+      links
+    }
+  })
+
+  /** Sends `notification` to a real SMTP server and parses what it received. */
+  const sent = (notification: (eventId: EventId) => Notification, options: Options = {}) =>
+    Effect.gen(function*() {
+      const smtp = yield* smtpServer()
+      return yield* withNotifier({
+        smtp: Option.some(smtpConfig(smtp.port, { user: Option.none(), password: Option.none() }))
+      }, () =>
+        Effect.gen(function*() {
+          yield* (yield* ZoneRepo).create({ name: "press", color: "#00ff00", ...press })
+          const event = yield* TestEvents.store(frames, { trigger: { sequence: 500, capturedAt: start } })
+          yield* (yield* Notifier).enqueue(notification(event.id))
+          yield* eventually(all, (rows) => rows[0]?.status === "delivered", "the e-mail")
+          return yield* Effect.promise(() => PostalMime.parse(smtp.received[0]!.raw))
+        }), options)
+    })
+
+  const bytesOf = (content: ArrayBuffer | Uint8Array | string) =>
+    typeof content === "string" ? Buffer.from(content, "base64") : new Uint8Array(content)
+
+  it.scoped("alarm.raised: the frame that raised it as a PNG inline in the HTML part, beside the plain text", () =>
+    Effect.gen(function*() {
+      const mail = yield* sent((eventId) => of(raised, eventId))
+      assert.lengthOf(mail.attachments, 1)
+      const [png] = mail.attachments
+      assert.strictEqual(png!.mimeType, "image/png")
+      assert.strictEqual(png!.disposition, "inline")
+      assert.strictEqual(png!.filename, "alarm-7.png")
+      const cid = png!.contentId!.replace(/^<|>$/g, "")
+      assert.include(mail.html, `<img src="cid:${cid}" width="320" height="${240 + legendHeight(10)}"`)
+      assert.include(mail.text, "The frame that raised the alarm (2026-12-01 09:00:01 UTC)")
+      assert.include(mail.text, "attached as alarm-7.png")
+      assert.include(mail.text, `  its heat map  ${links.frame}`)
+      assert.include(mail.html, `<a href="${links.animation.replace("&", "&amp;")}">its animation</a>`)
+
+      const image = decodePng(bytesOf(png!.content))
+      assert.strictEqual(image.width, 320)
+      assert.strictEqual(image.height, 240 + legendHeight(10))
+      const rgb = (x: number, y: number) => Array.from(image.data.subarray((y * 320 + x) * 3, (y * 320 + x) * 3 + 3))
+      // the press glows: its middle is the hottest colour of the iron palette; its outline is the zone's colour
+      assert.deepStrictEqual(rgb(265, 55), Array.from(luts.iron.subarray(255 * 3)))
+      assert.deepStrictEqual(rgb(275, 40), [0, 255, 0])
+      // the hottest pixel (the press's first) outlined in white
+      assert.deepStrictEqual(rgb(238, 45), [255, 255, 255])
+    }))
+
+  it.scoped("alarm.cleared: the event's hottest frame and its GIF; a GIF over the limit is a link", () =>
+    Effect.gen(function*() {
+      const mail = yield* sent((eventId) => of(cleared, eventId))
+      assert.deepStrictEqual(mail.attachments.map((a) => [a.filename, a.mimeType]), [
+        ["event-1-peak.png", "image/png"],
+        ["event-1.gif", "image/gif"]
+      ])
+      for (const attachment of mail.attachments) {
+        assert.include(mail.html, `src="cid:${attachment.contentId!.replace(/^<|>$/g, "")}"`)
+      }
+      const gif = Gif.decode(bytesOf(mail.attachments[1]!.content))
+      assert.strictEqual(gif.width, 192)
+      assert.strictEqual(gif.height, 144 + legendHeight(6))
+      assert.lengthOf(gif.frames, 16)
+      assert.include(mail.text, "The hottest moment of event 1 (2026-12-01 09:00:01 UTC): 90.0 °C")
+
+      const limited = yield* sent((eventId) => of(cleared, eventId), { evidence: { gifMaxBytes: 1000 } })
+      assert.deepStrictEqual(limited.attachments.map((a) => a.filename), ["event-1-peak.png"])
+      assert.include(
+        limited.text,
+        `Note: the animation of event 1 is not attached: it would be larger than 0.0 MB: ${links.animation}`
+      )
     }))
 })
 
@@ -886,7 +993,8 @@ describe("Notifier helpers", () => {
       ...raised,
       data: {
         alarm: { ...raised.data.alarm, value: 12.345, severity: "warning" },
-        rule: { ...raised.data.rule, zoneName: null, metric: "rate", threshold: 10 }
+        rule: { ...raised.data.rule, zoneName: null, metric: "rate", threshold: 10 },
+        links: null
       }
     }
     const { subject, text } = renderEmail(rate)

@@ -45,6 +45,10 @@ export const Png = Schema.Uint8ArrayFromSelf.pipe(
   HttpApiSchema.withEncoding({ kind: "Uint8Array", contentType: "image/png" })
 )
 
+export const Gif = Schema.Uint8ArrayFromSelf.pipe(
+  HttpApiSchema.withEncoding({ kind: "Uint8Array", contentType: "image/gif" })
+)
+
 /** How a heat-map PNG is drawn. */
 export const ImageParams = Schema.Struct({
   palette: Schema.optionalWith(PaletteName, { default: () => "iron" as const }),

@@ -9,7 +9,8 @@ import { IsoDateTime } from "@ircam/core/IsoDateTime"
 import { StorageError } from "@ircam/core/StorageError"
 import { ZoneId } from "@ircam/core/Zone"
 import { Schema } from "effect"
-import { csvAlternative, idParam, numberParam } from "./ApiSchemas.js"
+import { FrameNotFound } from "./ApiErrors.js"
+import { csvAlternative, Gif, idParam, ImageParams, numberParam } from "./ApiSchemas.js"
 import { Authorization } from "./Authorization.js"
 
 export const eventIdParam = HttpApiSchema.param("id", idParam(EventId))
@@ -87,6 +88,23 @@ export const EventFramesParams = Schema.Struct({
   )
 })
 
+/** How an event's animated GIF is drawn: as a heat-map PNG, and at which pace. */
+export const AnimationParams = Schema.extend(
+  ImageParams,
+  Schema.Struct({
+    speed: Schema.optionalWith(
+      numberParam(
+        Schema.Number.pipe(Schema.between(0.25, 16)).annotations({
+          description: "how many times the recorded pace: 0.25–16, default 1 (frames too close for browsers are " +
+            "left out)"
+        })
+      ),
+      { default: () => 1 }
+    )
+  })
+)
+export type AnimationParams = typeof AnimationParams.Type
+
 export class EventsApi extends HttpApiGroup.make("events")
   .add(
     HttpApiEndpoint.post("trigger", "/events")
@@ -124,6 +142,20 @@ export class EventsApi extends HttpApiGroup.make("events")
           "with format=csv: a header row `capturedAt,sequence,r0c0,r0c1,…,r23c31`, then one row a frame: its " +
             "ISO-8601 time, its sequence and 768 temperatures (°C, at most 2 decimals; empty for a pixel without a value)"
         )
+      )
+  )
+  .add(
+    HttpApiEndpoint.get("animation")`/events/${eventIdParam}/animation.gif`
+      .setUrlParams(AnimationParams)
+      .addSuccess(Gif)
+      .addError(EventNotFound, { status: 404 })
+      .addError(FrameNotFound)
+      .annotate(
+        OpenApi.Description,
+        "The stored frames of an event as an animated GIF at their recorded pace (or `speed` times it), one colour " +
+          "scale for the whole event (unless min and max are given), each frame's time written on it and the " +
+          "frames that triggered it marked; streamed as it is encoded. Once the event is complete and without " +
+          "zones, it may be cached (ETag)."
       )
   )
   .add(

@@ -1,5 +1,6 @@
 /**
- * The handlers of the `events` group: manual triggers, queries, frames as JSON or CSV, deletion.
+ * The handlers of the `events` group: manual triggers, queries, frames as JSON or CSV, the animated
+ * GIF (EventAnimationHandler), deletion.
  */
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { toJson } from "@ircam/core/Event"
@@ -7,6 +8,7 @@ import { frameJson, toCsv } from "@ircam/core/EventExport"
 import { EventStore } from "@ircam/core/EventStore"
 import { Effect } from "effect"
 import { IrcamApi } from "./Api.js"
+import { animationGif } from "./EventAnimationHandler.js"
 
 export const layer = HttpApiBuilder.group(IrcamApi, "events", (handlers) =>
   Effect.gen(function*() {
@@ -24,5 +26,6 @@ export const layer = HttpApiBuilder.group(IrcamApi, "events", (handlers) =>
             })
             // JSON.stringify directly: encoding 768 numbers a frame through the schema costs far more
             : HttpServerResponse.unsafeJson(frames.map(frameJson))))
+      .handle("animation", ({ path, urlParams }) => animationGif(path.id, urlParams))
       .handle("remove", ({ path }) => store.remove(path.id))
   }))

@@ -1,8 +1,11 @@
 /**
- * The images group of the API: the latest frame and the stored frames of events as heat-map
- * PNGs, and the palettes they are drawn with.
+ * The images group of the API: the latest frame, the stored frames of events and the frame that
+ * raised each alarm as heat-map PNGs, and the palettes they are drawn with. (An event as an
+ * animated GIF is in the events group.)
  */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { AlarmId } from "@ircam/core/Alarm"
+import { AlarmNotFound } from "@ircam/core/AlarmEngine"
 import { EventNotFound } from "@ircam/core/Event"
 import { PaletteName } from "@ircam/core/Palette"
 import { StorageError } from "@ircam/core/StorageError"
@@ -41,6 +44,18 @@ export class ImagesApi extends HttpApiGroup.make("images")
       .addError(FrameNotFound)
       .addError(StorageError, { status: 503 })
       .annotate(OpenApi.Description, "Frame n (0 = the oldest) of an event as a heat-map PNG")
+  )
+  .add(
+    HttpApiEndpoint.get("alarmFramePng")`/alarms/${HttpApiSchema.param("id", idParam(AlarmId))}/frame.png`
+      .setUrlParams(ImageParams)
+      .addSuccess(Png)
+      .addError(AlarmNotFound, { status: 404 })
+      .addError(FrameNotFound)
+      .addError(StorageError, { status: 503 })
+      .annotate(
+        OpenApi.Description,
+        "The frame that raised an alarm (its `triggerFrame`, stored by its event) as a heat-map PNG"
+      )
   )
   .annotate(OpenApi.Title, "Images")
 {}

@@ -1,9 +1,12 @@
 /**
- * The handlers of the `images` group: the latest frame and the stored frames of events as
- * heat-map PNGs, and the palettes they are drawn with.
+ * The handlers of the `images` group: the latest frame, the stored frames of events and the frame
+ * that raised each alarm as heat-map PNGs, and the palettes they are drawn with.
  */
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
-import type { EventId } from "@ircam/core/Event"
+import type { AlarmId, AlarmJson } from "@ircam/core/Alarm"
+import { AlarmEngine } from "@ircam/core/AlarmEngine"
+import type { Event, EventId } from "@ircam/core/Event"
+import { EventRepo } from "@ircam/core/EventRepo"
 import { EventStore } from "@ircam/core/EventStore"
 import * as HeatmapImage from "@ircam/core/HeatmapImage"
 import { type PaletteName, paletteNames, toJson } from "@ircam/core/Palette"
@@ -81,10 +84,45 @@ export const eventFramePng = Effect.fn("ImagesHandlers.eventFramePng")(
   }
 )
 
+/** Why an alarm has no frame to show, when it has none. */
+const noFrame = (alarm: AlarmJson, event: Option.Option<Event>) =>
+  alarm.eventId === null
+    ? `alarm ${alarm.id} has no event, so no frame was stored`
+    : alarm.triggerFrame === null
+    ? `alarm ${alarm.id} was raised before ircam recorded which frame raised it`
+    : Option.isNone(event)
+    ? `event ${alarm.eventId} of alarm ${alarm.id} was deleted, and its frames with it`
+    : event.value.status === "recording"
+    ? `event ${alarm.eventId} has not stored the frame that raised alarm ${alarm.id} yet; try again in a second`
+    : `event ${alarm.eventId} did not store the frame that raised alarm ${alarm.id}`
+
+/**
+ * `GET /alarms/{id}/frame.png`: the frame that raised the alarm, found among its event's frames.
+ * Cached as the frames of events are.
+ */
+export const alarmFramePng = Effect.fn("ImagesHandlers.alarmFramePng")(
+  function*(id: AlarmId, params: ImageParams) {
+    const alarm = yield* Effect.flatMap(AlarmEngine, (engine) => engine.getAlarm(id))
+    const repo = yield* EventRepo
+    const event = alarm.eventId === null ? Option.none() : yield* repo.get(alarm.eventId)
+    const frame = alarm.eventId === null || alarm.triggerFrame === null || Option.isNone(event)
+      ? Option.none()
+      : yield* repo.frameOf(alarm.eventId, {
+        sequence: alarm.triggerFrame.sequence,
+        capturedAt: Date.parse(alarm.triggerFrame.capturedAt)
+      })
+    if (Option.isNone(frame)) return yield* new FrameNotFound({ message: noFrame(alarm, event) })
+    const zones = yield* currentZones(params)
+    const final = Option.exists(event, (e) => e.status === "complete") && zones === undefined
+    return pngResponse(png(frame.value.temperatures, params, zones), final ? "public, max-age=3600" : "no-cache")
+  }
+)
+
 export const layer = HttpApiBuilder.group(IrcamApi, "images", (handlers) => {
   const realTimePng = makeRealTimePng()
   return handlers
     .handle("realTimePng", ({ urlParams }) => realTimePng(urlParams))
     .handle("palettes", () => Effect.succeed(palettes))
     .handle("framePng", ({ path, urlParams }) => eventFramePng(path.id, path.n, urlParams))
+    .handle("alarmFramePng", ({ path, urlParams }) => alarmFramePng(path.id, urlParams))
 })

@@ -255,7 +255,8 @@ describe("an alarm on the hot plate", () => {
         raisedAt: iso(at(raisedFrame)),
         acknowledgedAt: null,
         clearedAt: null,
-        eventId: EventId.make(1)
+        eventId: EventId.make(1),
+        triggerFrame: { sequence: raisedFrame, capturedAt: iso(at(raisedFrame)) }
       }
       assert.deepStrictEqual(yield* active, [raised])
       assert.deepStrictEqual(alarmOf(yield* send("GET", "/api/v1/alarms/1")), raised)

@@ -3,7 +3,7 @@
  * The recorded events (newest first, refreshed when the stream reports a recording) and a player
  * for their frames, drawn by the same renderer as the live image on a canvas of its own.
  */
-import { celsius, dateTime, get, send, time } from "./api.js"
+import { base, celsius, dateTime, get, send, time } from "./api.js"
 import { button, byTestId, element } from "./dom.js"
 import { Heatmap, range } from "./heatmap.js"
 
@@ -24,6 +24,7 @@ export class Events {
     this.slider = /** @type {HTMLInputElement} */ (byTestId("player-slider", section))
     this.playButton = /** @type {HTMLButtonElement} */ (byTestId("player-play", section))
     this.frameTime = byTestId("player-time", section)
+    this.gif = /** @type {HTMLAnchorElement} */ (byTestId("player-gif", section))
     this.label = /** @type {HTMLInputElement} */ (byTestId("record-label", section))
     this.recordStatus = byTestId("record-status", section)
     /** @type {EventFrame[]} */
@@ -95,6 +96,10 @@ export class Events {
     this.title.textContent = `#${event.id} ${event.label ?? event.kind} · ${celsius(this.scale.min)} – ` +
       celsius(this.scale.max)
     this.player.hidden = false
+    // the server's animation of the whole event, drawn as the page draws it
+    this.gif.href = `${base}/events/${event.id}/animation.gif?scale=10&zones=true&legend=true`
+    this.gif.download = `event-${event.id}.gif`
+    this.gif.hidden = this.frames.length === 0
     this.slider.max = String(Math.max(0, this.frames.length - 1))
     this.show(0)
     if (this.frames.length === 0) this.frameTime.textContent = "no frames stored"
