@@ -3,6 +3,7 @@
  * Every value is validated here, so a bad one stops start-up with an error naming the variable.
  */
 import { Config, ConfigError, Context, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
+import * as MqttConfig from "./MqttConfig.js"
 
 export type SensorKind = "auto" | "mlx90640" | "emulated" | "simulated"
 export type LogFormat = "pretty" | "json" | "logfmt"
@@ -54,6 +55,8 @@ export interface AppConfigShape {
   readonly webhookSecret: Option.Option<Redacted.Redacted<string>>
   /** alarm notifications are e-mailed when set */
   readonly smtp: Option.Option<SmtpConfig>
+  /** state, alarms and the heat map published to an MQTT broker when `MQTT_URL` is set */
+  readonly mqtt: Option.Option<MqttConfig.MqttConfig>
   readonly logLevel: LogLevel.LogLevel
   readonly logFormat: LogFormat
 }
@@ -91,6 +94,7 @@ export const defaults: AppConfigShape = {
   publicUrl: Option.none(),
   webhookSecret: Option.none(),
   smtp: Option.none(),
+  mqtt: Option.none(),
   logLevel: LogLevel.Info,
   logFormat: "pretty"
 }
@@ -279,6 +283,7 @@ export const config: Config.Config<AppConfigShape> = Config.all({
       }))
     })
   ),
+  mqtt: MqttConfig.config,
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(defaults.logLevel)),
   logFormat: Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(Config.withDefault(defaults.logFormat))
 }).pipe(

@@ -4,12 +4,13 @@
  *
  *   AppConfig ─► Database (SqlClient) ─► ZoneRepo, EventRepo, AlarmRepo, OutboxRepo
  *   Sensor, FrameBuffer, ZoneRepo ─► Monitor ─► AlarmEngine ◄─ EventStore, Notifier
- *   NotificationChannels (webhook, e-mail, from AppConfig) ─► Notifier
+ *   NotificationChannels (webhook, e-mail, MQTT, from AppConfig) ─► Notifier
+ *   Mqtt (the broker connection) ─► MqttChannel, MqttPublisher (state, discovery, commands)
  *   every service's check ─► Health
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { type SqlClient } from "@effect/sql"
-import { Array as Arr, Effect, Layer } from "effect"
+import { Array as Arr, Effect, Layer, Option } from "effect"
 import { AlarmEngine } from "./AlarmEngine.js"
 import type { AppConfig } from "./AppConfig.js"
 import { ClockWatch } from "./ClockWatch.js"
@@ -19,6 +20,9 @@ import { EventStore } from "./EventStore.js"
 import { FrameBuffer } from "./FrameBuffer.js"
 import { Health } from "./Health.js"
 import { Monitor } from "./Monitor.js"
+import { Mqtt } from "./Mqtt.js"
+import * as MqttChannel from "./MqttChannel.js"
+import { MqttPublisher } from "./MqttPublisher.js"
 import { NotificationChannels } from "./NotificationChannel.js"
 import { Notifier } from "./Notifier.js"
 import * as Storage from "./Storage.js"
@@ -27,12 +31,14 @@ import * as WebhookSender from "./WebhookSender.js"
 /** The notification channels the configuration turns on; webhooks go out through undici, Node's own client. */
 export const channels = Layer.scoped(
   NotificationChannels,
-  Effect.map(Effect.all([WebhookSender.fromConfig, EmailSender.fromConfig]), Arr.getSomes)
+  Effect.map(Effect.all([WebhookSender.fromConfig, EmailSender.fromConfig, MqttChannel.fromConfig]), Arr.getSomes)
 ).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
-const services = AlarmEngine.Default.pipe(
+const services = MqttPublisher.Default.pipe(
+  Layer.provideMerge(AlarmEngine.Default),
   Layer.provideMerge(Layer.mergeAll(Monitor.Default, EventStore.Default, Notifier.Default)),
-  Layer.provideMerge(Layer.mergeAll(Storage.layer, FrameBuffer.Default, ClockWatch.Default, channels))
+  Layer.provideMerge(Layer.mergeAll(Storage.layer, FrameBuffer.Default, ClockWatch.Default, channels)),
+  Layer.provideMerge(Mqtt.Default)
 )
 
 /** Every service's check in the Health registry, under the names `/api/v1/health` shows. */
@@ -48,11 +54,13 @@ const checks = Layer.effectDiscard(Effect.gen(function*() {
   yield* health.register("alarms", (yield* AlarmEngine).health)
   yield* health.register("notifier", (yield* Notifier).health)
   yield* health.register("clock", (yield* ClockWatch).health)
+  const mqtt = yield* Mqtt
+  if (Option.isSome(mqtt.setup)) yield* health.register("mqtt", mqtt.health)
 }))
 
 /**
  * Health, Database (SqlClient), the repositories, FrameBuffer, ClockWatch, Monitor, EventStore,
- * Notifier and AlarmEngine, running, with their checks registered.
+ * Notifier, AlarmEngine, Mqtt and MqttPublisher, running, with their checks registered.
  */
 export const layer = checks.pipe(
   Layer.provideMerge(services),
