@@ -126,8 +126,8 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
     /** failed attempts since the last connection made */
     let failures = 0
     let connectedSince: number | undefined
-    /** monotonic time of the next attempt, while waiting for it */
-    let nextAttempt: number | undefined
+    /** the wait before the next attempt and when it ends (monotonic), while waiting */
+    let nextAttempt: { readonly wait: number; readonly at: number } | undefined
     let lastError: { readonly at: number; readonly message: string } | undefined
     const counters = { attempts: 0, connections: 0, published: 0, dropped: 0, failed: 0, received: 0 }
     const subscriptions = new Set<string>()
@@ -226,7 +226,7 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
             Math.max(failures, 1),
             yield* Random.next
           )
-          nextAttempt = (yield* monotonicMs) + wait
+          nextAttempt = { wait, at: (yield* monotonicMs) + wait }
           yield* Effect.sleep(Duration.millis(wait))
           nextAttempt = undefined
         }).pipe(Effect.forever)
@@ -293,13 +293,15 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
       }
       const { broker, device } = setup.value
       const now = yield* monotonicMs
-      const retryIn = nextAttempt === undefined ? null : Math.max(0, Math.round((nextAttempt - now) / 1000))
+      const retry = nextAttempt === undefined
+        ? null
+        : { backoffMs: Math.round(nextAttempt.wait), inMs: Math.max(0, Math.round(nextAttempt.at - now)) }
       return {
         status: client === undefined ? "degraded" : "ok",
         ...(client === undefined
           ? {
             message: `not connected to ${broker}` + (lastError === undefined ? "" : `: ${lastError.message}`) +
-              (retryIn === null ? "" : `; next attempt in ${retryIn} s`)
+              (retry === null ? "" : `; next attempt in ${Math.round(retry.inMs / 1000)} s`)
           }
           : {}),
         details: {
@@ -310,6 +312,8 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
           deviceId: device.id,
           topicPrefix: device.prefix,
           ...counters,
+          /** while waiting to connect again: the wait chosen, and what is left of it */
+          retry,
           lastError: lastError === undefined ? null : { at: iso(lastError.at), message: lastError.message }
         }
       }

@@ -103,10 +103,11 @@ const settings = Config.all({
     )
   ),
   deviceName: optionalText("DEVICE_NAME").pipe(
-    Config.validate({
-      message: "must be at most 64 characters",
-      validation: Option.match({ onNone: () => true, onSome: (name) => name.length <= 64 })
-    })
+    Config.mapOrFail((name) =>
+      Option.isNone(name) || name.value.length <= 64
+        ? Either.right(name)
+        : invalid("DEVICE_NAME", "must be at most 64 characters")
+    )
   ),
   topicPrefix: topicPrefix("MQTT_TOPIC_PREFIX"),
   stateIntervalSeconds: Config.number("MQTT_STATE_INTERVAL_SECONDS").pipe(
