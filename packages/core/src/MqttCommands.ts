@@ -26,10 +26,11 @@ export const RecordCommand = Schema.Struct({
   requestId: Schema.optional(RequestId)
 }).annotations(strict)
 
-export const AcknowledgeCommand = Schema.Union(
-  Schema.Struct({ alarmId: AlarmId, requestId: Schema.optional(RequestId) }).annotations(strict),
-  Schema.Struct({ all: Schema.Literal(true), requestId: Schema.optional(RequestId) }).annotations(strict)
-)
+export const AcknowledgeOne = Schema.Struct({ alarmId: AlarmId, requestId: Schema.optional(RequestId) })
+  .annotations(strict)
+
+export const AcknowledgeAll = Schema.Struct({ all: Schema.Literal(true), requestId: Schema.optional(RequestId) })
+  .annotations(strict)
 
 export interface CommandError {
   readonly _tag: string
@@ -43,17 +44,19 @@ export type Result =
 
 const invalid = (message: string): CommandError => ({ _tag: "InvalidCommand", message })
 
-/** The payload as JSON decoded with `schema`, or why not (naming the field). */
-const parse = <A, I>(schema: Schema.Schema<A, I>, payload: string, empty: unknown) => {
-  let json: unknown = empty
-  if (payload.trim() !== "") {
-    try {
-      json = JSON.parse(payload)
-    } catch {
-      return Either.left(invalid(`the payload is not JSON: ${payload.slice(0, 100)}`))
-    }
+/** The payload as JSON (`empty` for an empty one), or why not. */
+const jsonOf = (payload: string, empty: unknown): Either.Either<unknown, CommandError> => {
+  if (payload.trim() === "") return Either.right(empty)
+  try {
+    return Either.right(JSON.parse(payload))
+  } catch {
+    return Either.left(invalid(`the payload is not JSON: ${payload.slice(0, 100)}`))
   }
-  return Schema.decodeUnknownEither(schema)(json).pipe(
+}
+
+/** `json` decoded with `schema`, or why not (naming the field). */
+const decode = <A, I>(schema: Schema.Schema<A, I>, json: unknown): Either.Either<A, CommandError> =>
+  Schema.decodeUnknownEither(schema)(json).pipe(
     Either.mapLeft((error) => {
       const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
       return invalid(
@@ -63,7 +66,18 @@ const parse = <A, I>(schema: Schema.Schema<A, I>, payload: string, empty: unknow
       )
     })
   )
-}
+
+const has = (json: unknown, key: string) => typeof json === "object" && json !== null && key in json
+
+/** An acknowledgement of one alarm (`alarmId`) or of all (`all: true`), told apart by which is given. */
+const acknowledgement = (
+  json: unknown
+): Either.Either<typeof AcknowledgeOne.Type | typeof AcknowledgeAll.Type, CommandError> =>
+  has(json, "all")
+    ? decode(AcknowledgeAll, json)
+    : has(json, "alarmId")
+    ? decode(AcknowledgeOne, json)
+    : Either.left(invalid("give alarmId (the alarm to acknowledge) or all: true (every active alarm)"))
 
 /** A request id a payload carries, read even from a payload that is refused. */
 const requestIdOf = (payload: string): { readonly requestId?: string } => {
@@ -87,7 +101,7 @@ export const run = (command: Command, payload: string): Effect.Effect<Result, ne
     const requestId = requestIdOf(payload)
     const refuse = (error: CommandError): Result => ({ command, ...requestId, ok: false, error })
     if (command === "record") {
-      const input = parse(RecordCommand, payload, {})
+      const input = Either.flatMap(jsonOf(payload, {}), (json) => decode(RecordCommand, json))
       if (Either.isLeft(input)) return refuse(input.left)
       const store = yield* EventStore
       return yield* store.trigger({ kind: "manual", label: input.right.label }).pipe(
@@ -95,7 +109,7 @@ export const run = (command: Command, payload: string): Effect.Effect<Result, ne
         Effect.catchAll((error) => Effect.succeed(refuse(failed(error))))
       )
     }
-    const input = parse(AcknowledgeCommand, payload, undefined)
+    const input = Either.flatMap(jsonOf(payload, undefined), acknowledgement)
     if (Either.isLeft(input)) return refuse(input.left)
     const engine = yield* AlarmEngine
     const acknowledged = "alarmId" in input.right
