@@ -9,7 +9,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Mosquitto from "@ircam/test-support/Mosquitto"
 import { subscribe } from "@ircam/test-support/MqttSubscriber"
 import { freePort } from "@ircam/test-support/Port"
-import { Chunk, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Scope, Stream, TestClock } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, Scope, Stream, TestClock } from "effect"
 import { readFileSync } from "node:fs"
 import { AppConfig } from "../src/AppConfig.js"
 import type { CheckResult } from "../src/Health.js"
@@ -75,6 +75,9 @@ const build = (mqtt: MqttConfig, settings = fast) =>
     ),
     (context) => context.unsafeMap.get(Mqtt.key) as Mqtt
   )
+
+/** The test without Effect's default logger (the real clock's tests keep it). */
+const quietly = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, Logger.remove(Logger.defaultLogger))
 
 const pause = (ms: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, ms)))
 
@@ -153,7 +156,7 @@ describe.skipIf(unavailable !== undefined)("Mqtt", () => {
         yield* Scope.close(scope, Exit.void)
         const last = yield* Effect.promise(() => watcher.waitFor((m) => m.topic === "ircam/cam1/status", 5_000, before))
         assert.strictEqual(last.text, "offline")
-      }),
+      }).pipe(quietly),
     30_000
   )
 
@@ -173,7 +176,7 @@ describe.skipIf(unavailable !== undefined)("Mqtt", () => {
             JSON.stringify(logs.map((entry) => entry.message))
           )
         })
-      ),
+      ).pipe(quietly),
     30_000
   )
 
@@ -196,7 +199,7 @@ describe.skipIf(unavailable !== undefined)("Mqtt", () => {
         const refused = yield* healthUntil(untrusted, (check) => check.details["lastError"] !== null)
         assert.strictEqual(refused.status, "degraded")
         assert.match(refused.message!, /certificate/)
-      }),
+      }).pipe(quietly),
     30_000
   )
 
@@ -236,7 +239,7 @@ describe.skipIf(unavailable !== undefined)("Mqtt", () => {
         yield* refused(10)
         const check = yield* mqtt.health
         assert.include(check.message, "ECONNREFUSED")
-      }),
+      }).pipe(quietly),
     30_000
   )
 })

@@ -64,7 +64,11 @@ export const subscribe = async (
         if (Date.now() > deadline) {
           throw new Error(
             `no such message within ${timeoutMs} ms; received:\n` +
-              messages.map((m) => `${m.topic} ${m.retain ? "(retained) " : ""}${m.text.slice(0, 200)}`).join("\n")
+              messages.slice(-50).map((m) =>
+                `${m.topic} ${m.retain ? "(retained) " : ""}${
+                  /^[\x20-\x7e\u00a0-\uffff]*$/.test(m.text) ? m.text.slice(0, 200) : `(${m.payload.length} bytes)`
+                }`
+              ).join("\n")
           )
         }
         await sleep(20)
