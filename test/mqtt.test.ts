@@ -4,13 +4,14 @@
  * online and retained state at the configured interval, discovery following a zone added and
  * deleted through the API, offline published by ircam itself on SIGTERM (a clean disconnection,
  * so not the will), and the last will when ircam is killed with SIGKILL. `ircam config check`
- * masks the MQTT password.
+ * masks the MQTT password. Every payload the README shows has the shape of one ircam publishes.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Mosquitto from "@ircam/test-support/Mosquitto"
 import { subscribe, type Subscriber } from "@ircam/test-support/MqttSubscriber"
 import { freePort } from "@ircam/test-support/Port"
 import { killAll, runToExit, serverEnv, start, stop, waitUntilAnswering } from "@ircam/test-support/Process"
+import { readFileSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
@@ -64,6 +65,44 @@ afterAll(async () => {
   await broker?.close()
   if (dir !== "") await rm(dir, { recursive: true, force: true })
 })
+
+/** The JSON examples of the README's MQTT section, each with the topic the text before it names. */
+const readmeExamples = () => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
+  const section = readme.slice(readme.indexOf("## MQTT and Home Assistant"), readme.indexOf("## The simulated sensor"))
+  const blocks = [...section.matchAll(/```json\n([\s\S]*?)```/g)]
+  return blocks.map((block, i) => {
+    const previous = blocks[i - 1]
+    // the paragraph right before the block names the topic first
+    const before = section.slice(previous === undefined ? 0 : previous.index + previous[0].length, block.index)
+      .trim().split("\n\n").at(-1)!
+    const topic = [...before.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]!)
+      .find((text) => text.startsWith("<prefix>/") || text.startsWith("homeassistant/"))
+    return { topic: topic ?? "(none)", example: JSON.parse(block[1]!) as Record<string, unknown> }
+  })
+}
+
+/** The same keys at every level (an array's elements like its first); values may differ. */
+const assertShape = (actual: unknown, shown: unknown, context: string): void => {
+  if (typeof shown !== "object" || shown === null) {
+    assert.strictEqual(typeof actual, typeof shown, context)
+    return
+  }
+  assert.isTrue(typeof actual === "object" && actual !== null, `${context}: ${JSON.stringify(actual)}`)
+  if (Array.isArray(shown)) {
+    assert.isTrue(Array.isArray(actual), context)
+    if (shown.length > 0 && (actual as Array<unknown>).length > 0) {
+      assertShape((actual as Array<unknown>)[0], shown[0], `${context}[0]`)
+    }
+    return
+  }
+  assert.sameMembers(Object.keys(actual as object), Object.keys(shown), context)
+  for (const [key, value] of Object.entries(shown)) {
+    // what may be null (no zone, not yet cleared) is compared only when both have a value
+    const got = (actual as Record<string, unknown>)[key]
+    if (value !== null && got !== null) assertShape(got, value, `${context}.${key}`)
+  }
+}
 
 const call = (method: string, path: string, body?: unknown) =>
   fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
@@ -143,6 +182,62 @@ describe.skipIf(unavailable !== undefined)("ircam serve with MQTT_URL", () => {
     const retained = await late.waitFor(() => true)
     await late.close()
     assert.deepInclude(retained, { text: "offline", retain: true })
+  }, 60_000)
+
+  it("every payload the README shows has the shape of one ircam publishes", async () => {
+    const readmeDir = await mkdtemp(join(tmpdir(), "ircam-mqtt-readme-"))
+    const ircam = start(["serve"], {
+      ...env,
+      DATABASE_PATH: join(readmeDir, "ircam.db"),
+      MQTT_COMMANDS: "true",
+      PUBLIC_URL: "http://ircam.local:8000",
+      PRE_EVENT_SECONDS: "1",
+      POST_EVENT_SECONDS: "1"
+    }, readmeDir)
+    try {
+      await waitUntilAnswering(ircam, `http://127.0.0.1:${port}/api/v1/health`)
+      const from = watcher.messages.length
+      await call("POST", "/zones", { name: "hot plate", x: 24, y: 4, width: 4, height: 3 })
+      // a rule that holds at once: raised, acknowledged, and its recording completes a second later
+      await call("POST", "/alarms/rules", {
+        name: "plate too hot",
+        zoneId: 1,
+        metric: "max",
+        direction: "above",
+        threshold: 0,
+        severity: "critical"
+      })
+      await watcher.waitFor((m) => m.topic === `${prefix}/events` && m.text.includes("alarm.raised"), 10_000, from)
+      await call("POST", "/alarms/1/ack")
+      await watcher.waitFor((m) => m.text.includes("recording.completed"), 10_000, from)
+      await watcher.publish(`${prefix}/commands/record`, JSON.stringify({ label: "door opened", requestId: "r1" }))
+      await watcher.publish(`${prefix}/commands/acknowledge`, JSON.stringify({ alarmId: 99 }))
+      await watcher.waitFor((m) => m.topic === `${prefix}/commands/result` && m.text.includes("AlarmNotFound"))
+      await watcher.waitFor((m) => m.topic === `${prefix}/state` && m.text.includes("hot plate"), 10_000, from)
+
+      const examples = readmeExamples()
+      assert.sameMembers(examples.map(({ topic }) => topic), [
+        "<prefix>/state",
+        "<prefix>/alarm/1",
+        "<prefix>/events",
+        "<prefix>/events",
+        "<prefix>/commands/result",
+        "<prefix>/commands/result",
+        "homeassistant/sensor/<DEVICE_ID>/zone_1_max/config"
+      ])
+      for (const { example, topic } of examples) {
+        const real = topic.replace("<prefix>", prefix).replace("<DEVICE_ID>", device)
+        const published = watcher.messages.slice(from).filter((m) => m.topic === real).map((m) => JSON.parse(m.text))
+          .filter((json) =>
+            ["type", "command", "ok", "state"].every((key) => !(key in example) || json[key] === example[key])
+          )
+        assert.isNotEmpty(published, `nothing like the README's ${topic} ${JSON.stringify(example).slice(0, 80)}`)
+        assertShape(published.at(-1), example, topic)
+      }
+    } finally {
+      await stop(ircam)
+      await rm(readmeDir, { recursive: true, force: true })
+    }
   }, 60_000)
 
   it("config check masks the MQTT password and the URL's credentials", async () => {
