@@ -15,9 +15,10 @@
  * Subscriptions are kept and made again on every connection; messages arrive on `messages`.
  */
 import { Clock, Context, Duration, Effect, Option, Random, Redacted, Runtime, Schema, Stream } from "effect"
-import type { connect as Connect, IClientOptions, MqttClient } from "mqtt"
+import type { Client as ClientClass, IClientOptions, MqttClient } from "mqtt"
+import { createConnection, isIP } from "node:net"
 import { hostname } from "node:os"
-import { rootCertificates } from "node:tls"
+import { connect as tlsConnect, rootCertificates } from "node:tls"
 import { AppConfig } from "./AppConfig.js"
 import * as ChangeFeed from "./ChangeFeed.js"
 import type { CheckResult } from "./Health.js"
@@ -81,7 +82,11 @@ export interface Setup {
 const toBuffer = (payload: string | Uint8Array) =>
   typeof payload === "string" ? Buffer.from(payload) : Buffer.from(payload.buffer, payload.byteOffset, payload.length)
 
-/** MQTT.js's options for `setup`: no reconnection of its own, the last will, TLS verified. */
+/**
+ * MQTT.js's options for `setup`: no reconnection of its own, the last will. `writeCache: false`:
+ * mqtt-packet's cache of a buffer for every number up to 65535 (its README: "to disable cache set
+ * cacheNumbers = false") holds about 10 MB for nothing here, a few messages a second.
+ */
 export const clientOptions = (setup: Setup, settings: typeof MqttSettings.Service): IClientOptions => {
   const { config, device } = setup
   const fromUrl = (text: string) => text === "" ? undefined : decodeURIComponent(text)
@@ -98,13 +103,30 @@ export const clientOptions = (setup: Setup, settings: typeof MqttSettings.Servic
     connectTimeout: Duration.toMillis(settings.connectTimeout),
     keepalive: Math.round(Duration.toSeconds(settings.keepalive)),
     queueQoSZero: false,
+    writeCache: false,
     will: { topic: device.topics.status, payload: Buffer.from("offline"), qos: 1, retain: true },
     ...(username === undefined ? {} : { username }),
-    ...(password === undefined ? {} : { password }),
-    // the CA file is trusted besides Node's own roots (a `ca` alone would replace them)
+    ...(password === undefined ? {} : { password })
+  }
+}
+
+/**
+ * The socket to the broker: TCP, or TLS with the broker's certificate verified against Node's
+ * roots and the CA file (a `ca` alone would replace the roots). Made here rather than by
+ * MQTT.js's `connect`, which loads its WebSocket and SOCKS transports too.
+ */
+export const socketTo = (config: MqttConfig) => () => {
+  const host = config.url.hostname.replace(/^\[(.*)\]$/, "$1")
+  const secure = config.url.protocol === "mqtts:"
+  const port = config.url.port === "" ? (secure ? 8883 : 1883) : Number(config.url.port)
+  if (!secure) return createConnection({ host, port })
+  return tlsConnect({
+    host,
+    port,
+    ...(isIP(host) === 0 ? { servername: host } : {}),
     ...Option.match(config.ca, { onNone: () => ({}), onSome: ({ pem }) => ({ ca: [...rootCertificates, pem] }) }),
     rejectUnauthorized: true
-  }
+  })
 }
 
 export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
@@ -154,18 +176,15 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
       })
 
     /** One connection: made, used until it closes, then ended. Fails when it could not be made. */
-    const connection = (connect: typeof Connect, current: Setup) =>
+    const connection = (Client: typeof ClientClass, current: Setup) =>
       Effect.scoped(Effect.gen(function*() {
         counters.attempts++
-        const url = new URL(current.config.url.href)
-        url.username = ""
-        url.password = ""
         let error: string | undefined
         const closed = yield* Effect.makeLatch(false)
         const made = yield* Effect.makeLatch(false)
         const opened = yield* Effect.acquireRelease(
           Effect.sync(() => {
-            const opened = connect(url.href, clientOptions(current, settings))
+            const opened = new Client(socketTo(current.config), clientOptions(current, settings))
             opened.on("error", (e) => (error = describe(e)))
             opened.on("connect", () => runSync(made.open))
             opened.on("close", () => runSync(closed.open))
@@ -213,9 +232,9 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
     /** Connections for ever, with the backoff between them. */
     const run = (current: Setup) =>
       Effect.gen(function*() {
-        const { connect } = (yield* Effect.promise(() => import("mqtt"))).default
+        const { Client } = (yield* Effect.promise(() => import("mqtt"))).default
         yield* Effect.gen(function*() {
-          const result = yield* Effect.either(connection(connect, current))
+          const result = yield* Effect.either(connection(Client, current))
           if (result._tag === "Left") {
             failures++
             yield* noteError(result.left.message)
