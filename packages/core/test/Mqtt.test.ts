@@ -9,7 +9,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Mosquitto from "@ircam/test-support/Mosquitto"
 import { subscribe } from "@ircam/test-support/MqttSubscriber"
 import { freePort } from "@ircam/test-support/Port"
-import { Chunk, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, Scope, Stream, TestClock } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Scope, Stream, TestClock } from "effect"
 import { readFileSync } from "node:fs"
 import { AppConfig } from "../src/AppConfig.js"
 import type { CheckResult } from "../src/Health.js"
@@ -17,6 +17,7 @@ import { Mqtt, MqttSettings } from "../src/Mqtt.js"
 import type { MqttConfig } from "../src/MqttConfig.js"
 import { Sensor } from "../src/Sensor.js"
 import * as TestLogs from "./support/TestLogs.js"
+import * as TestMqtt from "./support/TestMqtt.js"
 
 const unavailable = await Mosquitto.unavailable()
 if (unavailable !== undefined) {
@@ -35,36 +36,16 @@ afterAll(async () => {
   await broker?.close()
 })
 
-const fast = MqttSettings.of({
-  reconnectBase: Duration.millis(100),
-  reconnectCap: Duration.millis(400),
-  connectTimeout: Duration.seconds(5),
-  keepalive: Duration.seconds(30),
-  publishTimeout: Duration.seconds(5),
-  connectWait: Duration.millis(300),
-  stopTimeout: Duration.seconds(2)
-})
-
-const config = (url: string, overrides: Partial<MqttConfig> = {}): MqttConfig => ({
-  url: new URL(url),
-  ca: Option.none(),
-  username: Option.some("ircam"),
-  password: Option.some(Redacted.make(users.ircam)),
-  deviceId: Option.some("cam1"),
-  deviceName: Option.none(),
-  topicPrefix: Option.none(),
-  stateIntervalSeconds: 5,
-  imageIntervalSeconds: 10,
-  imagePalette: "iron",
-  imageScale: 10,
-  discovery: true,
-  discoveryPrefix: "homeassistant",
-  commands: false,
-  ...overrides
-})
+const config = (url: string, overrides: Partial<MqttConfig> = {}): MqttConfig =>
+  TestMqtt.config(url, {
+    username: Option.some("ircam"),
+    password: Option.some(Redacted.make(users.ircam)),
+    deviceId: Option.some("cam1"),
+    ...overrides
+  })
 
 /** The Mqtt service alone (on a sensor without frames), for the scope in context. */
-const build = (mqtt: MqttConfig, settings = fast) =>
+const build = (mqtt: MqttConfig, settings = TestMqtt.fast) =>
   Effect.map(
     Layer.build(
       Mqtt.Default.pipe(
@@ -76,21 +57,9 @@ const build = (mqtt: MqttConfig, settings = fast) =>
     (context) => context.unsafeMap.get(Mqtt.key) as Mqtt
   )
 
-/** The test without Effect's default logger (the real clock's tests keep it). */
-const quietly = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, Logger.remove(Logger.defaultLogger))
-
-const pause = (ms: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, ms)))
-
-/** Waits in real time (the sockets are real) until the check is what `until` wants; 10 s at most. */
+/** Waits in real time (the sockets are real) until the check is what `until` wants. */
 const healthUntil = (mqtt: Mqtt, until: (check: CheckResult) => boolean) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 500; i++) {
-      const check = yield* mqtt.health
-      if (until(check)) return check
-      yield* pause(20)
-    }
-    return yield* Effect.dieMessage(`health never got there: ${JSON.stringify(yield* mqtt.health)}`)
-  })
+  TestMqtt.eventually(mqtt.health, until, "the health check")
 
 const connected = (check: CheckResult) => check.details["connected"] === true
 
@@ -156,7 +125,7 @@ describe.skipIf(unavailable !== undefined)("Mqtt", () => {
         yield* Scope.close(scope, Exit.void)
         const last = yield* Effect.promise(() => watcher.waitFor((m) => m.topic === "ircam/cam1/status", 5_000, before))
         assert.strictEqual(last.text, "offline")
-      }).pipe(quietly),
+      }).pipe(TestMqtt.quietly),
     30_000
   )
 
@@ -176,7 +145,7 @@ describe.skipIf(unavailable !== undefined)("Mqtt", () => {
             JSON.stringify(logs.map((entry) => entry.message))
           )
         })
-      ).pipe(quietly),
+      ).pipe(TestMqtt.quietly),
     30_000
   )
 
@@ -199,7 +168,7 @@ describe.skipIf(unavailable !== undefined)("Mqtt", () => {
         const refused = yield* healthUntil(untrusted, (check) => check.details["lastError"] !== null)
         assert.strictEqual(refused.status, "degraded")
         assert.match(refused.message!, /certificate/)
-      }).pipe(quietly),
+      }).pipe(TestMqtt.quietly),
     30_000
   )
 
@@ -212,7 +181,7 @@ describe.skipIf(unavailable !== undefined)("Mqtt", () => {
         const mqtt = yield* build(
           config(`mqtt://127.0.0.1:${port}`),
           MqttSettings.of({
-            ...fast,
+            ...TestMqtt.fast,
             reconnectBase: Duration.seconds(1),
             reconnectCap: Duration.minutes(1)
           })
@@ -231,7 +200,7 @@ describe.skipIf(unavailable !== undefined)("Mqtt", () => {
           assert.isAtMost(retry.backoffMs, nominal, `after failure ${failures}`)
           // not a moment before the wait is over …
           yield* TestClock.adjust(Duration.millis(retry.inMs - 1))
-          yield* pause(30)
+          yield* TestMqtt.pause(30)
           assert.strictEqual((yield* details)["attempts"], failures)
           // … and then at once
           yield* TestClock.adjust(Duration.millis(1))
@@ -239,7 +208,7 @@ describe.skipIf(unavailable !== undefined)("Mqtt", () => {
         yield* refused(10)
         const check = yield* mqtt.health
         assert.include(check.message, "ECONNREFUSED")
-      }).pipe(quietly),
+      }).pipe(TestMqtt.quietly),
     30_000
   )
 })

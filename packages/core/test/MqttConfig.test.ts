@@ -11,6 +11,7 @@ import { AppConfig } from "../src/AppConfig.js"
 import { brokerLabel, type MqttConfig } from "../src/MqttConfig.js"
 import * as MqttDevice from "../src/MqttDevice.js"
 import type { SensorInfo } from "../src/Sensor.js"
+import * as TestMqtt from "./support/TestMqtt.js"
 
 const load = (env: Record<string, string>) =>
   Effect.either(AppConfig.pipe(
@@ -158,23 +159,7 @@ describe("MQTT settings", () => {
 })
 
 describe("MQTT device", () => {
-  const config = (overrides: Partial<MqttConfig> = {}): MqttConfig => ({
-    url: new URL("mqtt://h"),
-    ca: Option.none(),
-    username: Option.none(),
-    password: Option.none(),
-    deviceId: Option.none(),
-    deviceName: Option.none(),
-    topicPrefix: Option.none(),
-    stateIntervalSeconds: 5,
-    imageIntervalSeconds: 10,
-    imagePalette: "iron",
-    imageScale: 10,
-    discovery: true,
-    discoveryPrefix: "homeassistant",
-    commands: false,
-    ...overrides
-  })
+  const config = (overrides: Partial<MqttConfig> = {}) => TestMqtt.config("mqtt://h", overrides)
 
   it("the id: the MLX90640's serial, else the host name; reduced to [a-z0-9_-]", () => {
     assert.strictEqual(MqttDevice.defaultId(info({}), "pi"), "0a1b2c3d4e5f")

@@ -12,7 +12,7 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Mosquitto from "@ircam/test-support/Mosquitto"
 import { type Received, subscribe, type Subscriber } from "@ircam/test-support/MqttSubscriber"
-import { Duration, Effect, Layer, Logger, Option, Redacted, Schema } from "effect"
+import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -28,6 +28,7 @@ import { ZoneRepo } from "../src/ZoneRepo.js"
 import * as TestCore from "./support/TestCore.js"
 import * as TestFrames from "./support/TestFrames.js"
 import * as TestLogs from "./support/TestLogs.js"
+import * as TestMqtt from "./support/TestMqtt.js"
 
 const unavailable = await Mosquitto.unavailable()
 if (unavailable !== undefined) {
@@ -53,45 +54,25 @@ afterAll(async () => {
   await broker?.close()
 })
 
-const fast = MqttSettings.of({
-  reconnectBase: Duration.millis(100),
-  reconnectCap: Duration.millis(400),
-  connectTimeout: Duration.seconds(5),
-  keepalive: Duration.seconds(30),
-  publishTimeout: Duration.seconds(5),
-  connectWait: Duration.millis(500),
-  stopTimeout: Duration.seconds(2)
-})
-
 /** The whole core, publishing to the broker as device `id`. */
 const core = (id: string, mqtt: Partial<MqttConfig> = {}, overrides: Partial<AppConfigShape> = {}) =>
   TestCore.fed({
-    mqtt: Option.some({
-      url: new URL(broker.url),
-      ca: Option.none(),
+    mqtt: Option.some(TestMqtt.config(broker.url, {
       username: Option.some("ircam"),
       password: Option.some(Redacted.make(users.ircam)),
       deviceId: Option.some(id),
       deviceName: Option.some(`Camera ${id}`),
-      topicPrefix: Option.none(),
       stateIntervalSeconds: 1,
       imageIntervalSeconds: 1,
-      imagePalette: "iron",
       imageScale: 4,
-      discovery: true,
-      discoveryPrefix: "homeassistant",
-      commands: false,
       ...mqtt
-    }),
+    })),
     preEventSeconds: 0,
     postEventSeconds: 1,
     maxZones: 4,
     publicUrl: Option.some(new URL("http://ircam.local:8000/")),
     ...overrides
-  }).pipe(Layer.provide(Layer.succeed(MqttSettings, fast)))
-
-/** The test without Effect's default logger (the real clock's tests keep it): the core logs a lot. */
-const quietly = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, Logger.remove(Logger.defaultLogger))
+  }).pipe(Layer.provide(Layer.succeed(MqttSettings, TestMqtt.fast)))
 
 const watch = (filters: ReadonlyArray<string>, session?: string) =>
   Effect.acquireRelease(
@@ -107,19 +88,6 @@ const watch = (filters: ReadonlyArray<string>, session?: string) =>
 
 const waitFor = (watcher: Subscriber, matches: (message: Received) => boolean, from = 0) =>
   Effect.promise(() => watcher.waitFor(matches, 10_000, from))
-
-const pause = (ms: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, ms)))
-
-/** `effect` again and again (in real time) until `until` likes its value; 10 s at most. */
-const eventually = <A, E, R>(effect: Effect.Effect<A, E, R>, until: (a: A) => boolean, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 500; i++) {
-      const value = yield* effect
-      if (until(value)) return value
-      yield* pause(20)
-    }
-    return yield* Effect.dieMessage(`timed out waiting for ${what}`)
-  })
 
 const oven = { name: "Oven", x: 0, y: 0, width: 4, height: 4 }
 const hot: RuleInput = {
@@ -310,7 +278,7 @@ describe.skipIf(unavailable !== undefined)("MqttPublisher", () => {
           yield* waitFor(watcher, (m) => m.topic === "homeassistant/sensor/disc/frame_max/config", from)
           yield* waitFor(watcher, (m) => m.topic === `ircam/disc/alarm/${below.id}`, from)
         }).pipe(Effect.provide(core("disc", { commands: true })))
-      }).pipe(quietly),
+      }).pipe(TestMqtt.quietly),
     30_000
   )
 
@@ -349,7 +317,7 @@ describe.skipIf(unavailable !== undefined)("MqttPublisher", () => {
           assert.isTrue((yield* waitFor(late, (m) => m.topic === topic)).retain, topic)
         }
         assert.strictEqual(late.on("ircam/state/status")[0]!.text, "offline")
-      }).pipe(quietly),
+      }).pipe(TestMqtt.quietly),
     30_000
   )
 
@@ -382,7 +350,7 @@ describe.skipIf(unavailable !== undefined)("MqttPublisher", () => {
           yield* frame(20)
           yield* waitFor(watcher, (m) => m.topic === "ircam/alarms/events" && json(m)["type"] === "alarm.cleared")
           yield* waitFor(watcher, (m) => m.topic === "ircam/alarms/events" && json(m)["type"] === "recording.completed")
-          yield* pause(500)
+          yield* TestMqtt.pause(500)
 
           const events = watcher.on("ircam/alarms/events").map(json)
           const alarms = events.filter((e) => String(e["type"]).startsWith("alarm."))
@@ -421,7 +389,7 @@ describe.skipIf(unavailable !== undefined)("MqttPublisher", () => {
             ["alarm.raised", "delivered"]
           ])
         }).pipe(Effect.provide(core("alarms")))
-      }).pipe(quietly),
+      }).pipe(TestMqtt.quietly),
     30_000
   )
 
@@ -438,7 +406,7 @@ describe.skipIf(unavailable !== undefined)("MqttPublisher", () => {
         const events = (type: string) => watcher.on("ircam/outage/events").filter((m) => json(m)["type"] === type)
         const pending = (n: number) =>
           Effect.flatMap(Health, (health) =>
-            eventually(
+            TestMqtt.eventually(
               health.report,
               (report) => report.checks["notifier"]!.details["pending"] === n,
               `${n} pending notifications`
@@ -470,7 +438,7 @@ describe.skipIf(unavailable !== undefined)("MqttPublisher", () => {
           yield* waitFor(watcher, () => events("alarm.raised").length === 2)
           yield* frame(20)
           yield* waitFor(watcher, () => events("alarm.cleared").length === 2)
-          yield* pause(500)
+          yield* TestMqtt.pause(500)
         }).pipe(Effect.provide(onDisk))
         const alarms = watcher.on("ircam/outage/events").map(json).filter((e) => String(e["type"]).startsWith("alarm."))
         assert.deepStrictEqual(alarms.map((e) => e["type"]), [
@@ -480,7 +448,7 @@ describe.skipIf(unavailable !== undefined)("MqttPublisher", () => {
           "alarm.cleared"
         ])
         assert.strictEqual(new Set(alarms.map((e) => e["id"])).size, 4)
-      }).pipe(quietly),
+      }).pipe(TestMqtt.quietly),
     30_000
   )
 
@@ -501,7 +469,7 @@ describe.skipIf(unavailable !== undefined)("MqttPublisher", () => {
             const engine = yield* AlarmEngine
             const zone = yield* (yield* ZoneRepo).create(oven)
             yield* engine.createRule({ ...hot, zoneId: zone.id })
-            yield* pause(200)
+            yield* TestMqtt.pause(200)
 
             yield* send("record", JSON.stringify({ label: "door opened", requestId: "r1" }))
             const recorded = yield* result("r1")
@@ -509,7 +477,7 @@ describe.skipIf(unavailable !== undefined)("MqttPublisher", () => {
             assert.include(recorded["event"], { kind: "manual", label: "door opened" })
 
             yield* frame(60)
-            const [alarm] = yield* eventually(engine.active, (active) => active.length > 0, "the alarm")
+            const [alarm] = yield* TestMqtt.eventually(engine.active, (active) => active.length > 0, "the alarm")
             yield* send("acknowledge", JSON.stringify({ alarmId: alarm!.id, requestId: "a1" }))
             const acknowledged = yield* result("a1")
             assert.include(acknowledged, { command: "acknowledge", ok: true })
@@ -551,14 +519,14 @@ describe.skipIf(unavailable !== undefined)("MqttPublisher", () => {
           }).pipe(Effect.provide(core("cmd", { commands: true })))
 
           yield* Effect.gen(function*() {
-            yield* pause(200)
+            yield* TestMqtt.pause(200)
             yield* Effect.promise(() => watcher.publish("ircam/off/commands/record", JSON.stringify({ label: "x" })))
-            yield* pause(1000)
+            yield* TestMqtt.pause(1000)
             assert.isEmpty(watcher.on("ircam/off/commands/result"))
             assert.isEmpty(yield* (yield* EventStore).list({ limit: 10 }))
           }).pipe(Effect.provide(core("off")))
         })
-      ).pipe(quietly),
+      ).pipe(TestMqtt.quietly),
     30_000
   )
 })

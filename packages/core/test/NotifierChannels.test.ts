@@ -9,6 +9,7 @@ import type { AlarmId, Notification, RuleId } from "../src/Alarm.js"
 import { DeliveryFailed, NotificationChannels, type Sender } from "../src/NotificationChannel.js"
 import { Notifier } from "../src/Notifier.js"
 import * as TestCore from "./support/TestCore.js"
+import * as TestMqtt from "./support/TestMqtt.js"
 
 const notification = (type: Notification["type"]): Notification => ({
   type,
@@ -38,17 +39,6 @@ const notification = (type: Notification["type"]): Notification => ({
     }
   }
 })
-
-/** Waits (in real time, a few ms) for the Notifier's fibers to get where `until` wants. */
-const eventually = <A, E, R>(effect: Effect.Effect<A, E, R>, until: (a: A) => boolean, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 500; i++) {
-      const value = yield* effect
-      if (until(value)) return value
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
-    }
-    return yield* Effect.dieMessage(`timed out waiting for ${what}`)
-  })
 
 describe("Notifier channels", () => {
   it.scoped("types, order, and a channel ready again: its waiting rows at once, oldest first", () =>
@@ -84,18 +74,22 @@ describe("Notifier channels", () => {
           yield* notifier.enqueue(notification(type))
         }
         // the webhook does not carry acknowledgements
-        yield* eventually(rows("webhook"), (rows) => rows.every(([, status]) => status === "delivered"), "the webhook")
+        yield* TestMqtt.eventually(
+          rows("webhook"),
+          (rows) => rows.every(([, status]) => status === "delivered"),
+          "the webhook"
+        )
         assert.deepStrictEqual(yield* rows("webhook"), [["alarm.raised", "delivered"], ["alarm.cleared", "delivered"]])
 
         // in order: the first failed, so the others wait for it instead of going first
-        yield* eventually(Effect.sync(() => attempts), (a) => a.length >= 1, "the first attempt")
+        yield* TestMqtt.eventually(Effect.sync(() => attempts), (a) => a.length >= 1, "the first attempt")
         yield* TestClock.adjust("2 seconds")
         assert.deepStrictEqual(attempts, ["alarm.raised"])
 
         // ready long before the retry (5 s): all of them at once, oldest first
         yield* Ref.set(up, true)
         yield* Queue.offer(ready, undefined)
-        const delivered = yield* eventually(
+        const delivered = yield* TestMqtt.eventually(
           rows("mqtt"),
           (rows) => rows.every(([, status]) => status === "delivered"),
           "the deliveries"
