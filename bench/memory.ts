@@ -52,10 +52,11 @@ const nodeFloorMb = async () => {
   return rss
 }
 
-export const measure = async (minutes: number) => {
+/** `minutes` of the load on the server, `settings` added to its environment (the MQTT benchmark's). */
+export const measure = async (minutes: number, settings: Record<string, string> = {}) => {
   const dir = mkdtempSync(join(tmpdir(), "ircam-bench-"))
   const port = await freePort()
-  const server = serve(dir, port)
+  const server = serve(dir, port, settings)
   const stream = new AbortController()
   try {
     await untilAnswering(server, port)

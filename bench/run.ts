@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark in turn, or only those named (`npm run bench -- startup
  * memory`); each prints its figures next to the budget it is held to. `--minutes N` sets how long
- * the memory benchmark runs (2 minutes unless given; its budget is for an hour).
+ * the memory benchmark runs (2 minutes unless given; its budget is for an hour), and the memory part
+ * of the MQTT one.
  */
 import { Effect } from "effect"
 import * as EventGif from "./event-gif.js"
@@ -12,6 +13,7 @@ import * as LiveView from "./live-view.js"
 import * as Memory from "./memory.js"
 import * as Metrics from "./metrics.js"
 import * as MonitorLoop from "./monitor-loop.js"
+import * as Mqtt from "./mqtt.js"
 import * as RealTimeEndpoint from "./realtime-endpoint.js"
 import * as Startup from "./startup.js"
 
@@ -29,7 +31,8 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "live-view": () => Effect.runPromise(LiveView.run),
   "history": History.run,
   "memory": () => Memory.run(minutes),
-  "metrics": () => Effect.runPromise(Metrics.run)
+  "metrics": () => Effect.runPromise(Metrics.run),
+  "mqtt": () => Mqtt.run(minutes)
 }
 
 const main = async () => {

@@ -78,6 +78,14 @@ describe("the ircam bundle", () => {
     assert.notInclude(zones, "packages/cli/Serve.js")
   })
 
+  it("loads MQTT.js only when it is used (MQTT_URL set), not to serve", () => {
+    const serve = loadedWith(chunkOf("cli/dist/Serve.js"))
+    assert.include(serve, "packages/core/dist/Mqtt.js")
+    assert.isFalse(serve.some((file) => file.includes("node_modules/mqtt/")))
+    const everything = Object.values(meta.outputs).flatMap((output) => Object.keys(output.inputs))
+    assert.isTrue(everything.some((file) => file.includes("node_modules/mqtt/")))
+  })
+
   it("leaves HttpApiScalar's copy of the Scalar script out (/docs reads it from its file)", () => {
     const everything = Object.values(meta.outputs).flatMap((output) => Object.keys(output.inputs))
     assert.include(everything, "packages/http/dist/ApiDocs.js")

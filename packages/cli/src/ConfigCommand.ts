@@ -3,6 +3,7 @@
  * server reads it, and prints the effective values with the secrets masked. (The options are in Commands.ts.)
  */
 import { AppConfig, type AppConfigShape } from "@ircam/core/AppConfig"
+import type { MqttConfig } from "@ircam/core/MqttConfig"
 import { Console, Effect, Option } from "effect"
 import type { ConfigCheckOptions } from "./Commands.js"
 
@@ -20,9 +21,29 @@ export const maskUrl = (url: URL): string => {
 const optional = <A>(option: Option.Option<A>, show: (a: A) => string | number): string | number | null =>
   Option.match(option, { onNone: () => null, onSome: show })
 
+/** The MQTT variables (all unset without MQTT_URL), the password and the URL's credentials masked. */
+const mqttValues = (mqtt: MqttConfig | undefined): Record<string, string | number | null> => ({
+  MQTT_URL: mqtt === undefined ? null : maskUrl(mqtt.url),
+  MQTT_CA_FILE: mqtt === undefined ? null : optional(mqtt.ca, (ca) => ca.file),
+  MQTT_USERNAME: mqtt === undefined ? null : optional(mqtt.username, (user) => user),
+  MQTT_PASSWORD: mqtt === undefined ? null : optional(mqtt.password, () => mask),
+  // unset: the sensor's serial number, or the host name (see the README)
+  DEVICE_ID: mqtt === undefined ? null : optional(mqtt.deviceId, (id) => id),
+  DEVICE_NAME: mqtt === undefined ? null : optional(mqtt.deviceName, (name) => name),
+  MQTT_TOPIC_PREFIX: mqtt === undefined ? null : optional(mqtt.topicPrefix, (prefix) => prefix),
+  MQTT_STATE_INTERVAL_SECONDS: mqtt?.stateIntervalSeconds ?? null,
+  MQTT_IMAGE_INTERVAL_SECONDS: mqtt?.imageIntervalSeconds ?? null,
+  MQTT_IMAGE_PALETTE: mqtt?.imagePalette ?? null,
+  MQTT_IMAGE_SCALE: mqtt?.imageScale ?? null,
+  MQTT_DISCOVERY: mqtt === undefined ? null : String(mqtt.discovery),
+  MQTT_DISCOVERY_PREFIX: mqtt?.discoveryPrefix ?? null,
+  MQTT_COMMANDS: mqtt === undefined ? null : String(mqtt.commands)
+})
+
 /** The effective configuration by variable name, secrets masked. */
 export const effective = (config: AppConfigShape): Record<string, string | number | null> => {
   const smtp = Option.getOrUndefined(config.smtp)
+  const mqtt = Option.getOrUndefined(config.mqtt)
   return {
     PORT: config.port,
     HOST: config.host,
@@ -54,6 +75,7 @@ export const effective = (config: AppConfigShape): Record<string, string | numbe
     SMTP_FROM: smtp?.from ?? null,
     SMTP_TO: smtp === undefined ? null : smtp.to.join(","),
     METRICS_ENABLED: String(config.metricsEnabled),
+    ...mqttValues(mqtt),
     LOG_LEVEL: config.logLevel.label,
     LOG_FORMAT: config.logFormat
   }

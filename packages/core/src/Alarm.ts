@@ -153,11 +153,12 @@ export type HistoryEntryJson = typeof HistoryEntryJson.Type
 export const historyEntryJson = (entry: HistoryEntry): HistoryEntryJson => ({ ...entry, at: iso(entry.at) })
 
 /**
- * What the notifier delivers when an alarm is raised or cleared. The envelope follows the
- * Standard Webhooks recommendation: `type`, `timestamp`, `data`.
+ * What the notifier delivers when an alarm is raised or cleared (and acknowledged, on the channels
+ * that carry it: MQTT). The envelope follows the Standard Webhooks recommendation: `type`,
+ * `timestamp`, `data`.
  */
 export const Notification = Schema.Struct({
-  type: Schema.Literal("alarm.raised", "alarm.cleared"),
+  type: Schema.Literal("alarm.raised", "alarm.acknowledged", "alarm.cleared"),
   timestamp: IsoTime,
   data: Schema.Struct({
     alarm: AlarmJson,

@@ -5,7 +5,8 @@
  * It follows the monitor's snapshots in a fiber of its own, through a small sliding buffer, so
  * it never holds up the monitor loop. Raising an alarm starts an event recording (EventStore)
  * and, in the same transaction as the alarm and its history, queues its notification in the
- * Notifier's durable outbox; clearing queues the other. Alarms still active at a restart are
+ * Notifier's durable outbox; clearing queues the other, and so does acknowledging (for the
+ * channels that carry it). Alarms still active at a restart are
  * taken up again (their rule may clear them). Delays and the rate are measured on the frames'
  * monotonic times; the times stored and shown are the frames' wall-clock labels.
  *
@@ -67,10 +68,15 @@ export class AlarmNotActive extends Schema.TaggedError<AlarmNotActive>()("AlarmN
 /** Alarms raised, acknowledged and cleared since start, by severity (`AlarmEngine.stats`). */
 export type TransitionCounts = Record<"raised" | "acknowledged" | "cleared", Record<Severity, number>>
 
-/** An alarm raised, acknowledged or cleared, or a rule created, updated or deleted, as `AlarmEngine.changes` tells it. */
+/**
+ * An alarm raised, acknowledged or cleared, a rule created, updated or deleted, or a rule's
+ * condition starting to hold (`pending`, waiting for its delay) or stopping before the delay
+ * (`ok`), as `AlarmEngine.changes` tells it.
+ */
 export type AlarmChange =
   | { readonly transition: "raised" | "acknowledged" | "cleared"; readonly alarm: AlarmJson }
   | { readonly transition: "created" | "updated" | "deleted"; readonly rule: Rule }
+  | { readonly transition: "pending" | "ok"; readonly ruleId: RuleId; readonly value: number; readonly at: string }
 
 export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/AlarmEngine", {
   scoped: Effect.gen(function*() {
@@ -215,8 +221,11 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
           const phase = phases.get(rule.id) ?? (active.has(rule.id) ? { _tag: "Active" as const } : StateMachine.ok)
           const next = StateMachine.step(rule, phase, value, now)
           if (next._tag === "Stay") continue
-          if (next._tag === "Pending") yield* record(rule.id, null, "pending", value, at)
-          if (next._tag === "Ok") yield* record(rule.id, null, "ok", value, at)
+          if (next._tag === "Pending" || next._tag === "Ok") {
+            const transition = next._tag === "Pending" ? "pending" : "ok"
+            yield* record(rule.id, null, transition, value, at)
+            yield* feed.publish({ transition, ruleId: rule.id, value, at: iso(at) })
+          }
           if (next._tag === "Raise") yield* raise(rule, value, snapshot.frame)
           if (next._tag === "Clear") yield* clear(rule, value, at)
           phases.set(rule.id, next.phase)
@@ -350,11 +359,16 @@ export class AlarmEngine extends Effect.Service<AlarmEngine>()("@ircam/core/Alar
           }
           if (alarm.acknowledgedAt !== null) return toJson(alarm)
           const at = yield* Clock.currentTimeMillis
+          const acknowledged: Alarm = { ...alarm, acknowledgedAt: at }
+          const rule = yield* repo.rule(alarm.ruleId)
           yield* repo.transaction("cannot acknowledge the alarm")(Effect.gen(function*() {
             yield* repo.acknowledgeAlarm(id, at)
             yield* record(alarm.ruleId, id, "acknowledged", null, at)
+            // only the channels that carry acknowledgements (MQTT) get a row
+            if (Option.isSome(rule)) {
+              yield* notifier.enqueue(yield* notification("alarm.acknowledged", rule.value, acknowledged, at))
+            }
           }))
-          const acknowledged: Alarm = { ...alarm, acknowledgedAt: at }
           transitions.acknowledged[alarm.severity]++
           if (active.get(alarm.ruleId)?.id === id) active.set(alarm.ruleId, acknowledged)
           yield* feed.publish({ transition: "acknowledged", alarm: toJson(acknowledged) })

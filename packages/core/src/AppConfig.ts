@@ -3,6 +3,7 @@
  * Every value is validated here, so a bad one stops start-up with an error naming the variable.
  */
 import { Config, ConfigError, Context, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
+import * as MqttConfig from "./MqttConfig.js"
 
 export type SensorKind = "auto" | "mlx90640" | "emulated" | "simulated"
 export type LogFormat = "pretty" | "json" | "logfmt"
@@ -62,6 +63,8 @@ export interface AppConfigShape {
   readonly smtp: Option.Option<SmtpConfig>
   /** `GET /metrics` serves Prometheus metrics */
   readonly metricsEnabled: boolean
+  /** state, alarms and the heat map published to an MQTT broker when `MQTT_URL` is set */
+  readonly mqtt: Option.Option<MqttConfig.MqttConfig>
   readonly logLevel: LogLevel.LogLevel
   readonly logFormat: LogFormat
 }
@@ -103,6 +106,7 @@ export const defaults: AppConfigShape = {
   webhookSecret: Option.none(),
   smtp: Option.none(),
   metricsEnabled: true,
+  mqtt: Option.none(),
   logLevel: LogLevel.Info,
   logFormat: "pretty"
 }
@@ -304,6 +308,7 @@ export const config: Config.Config<AppConfigShape> = Config.all({
     })
   ),
   metricsEnabled: Config.boolean("METRICS_ENABLED").pipe(Config.withDefault(defaults.metricsEnabled)),
+  mqtt: MqttConfig.config,
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(defaults.logLevel)),
   logFormat: Config.literal("pretty", "json", "logfmt")("LOG_FORMAT").pipe(Config.withDefault(defaults.logFormat))
 }).pipe(

@@ -5,12 +5,13 @@
  *   AppConfig ─► Database (SqlClient) ─► ZoneRepo, EventRepo, AlarmRepo, OutboxRepo, HistoryRepo
  *   Sensor, FrameBuffer, ZoneRepo ─► Monitor ─► AlarmEngine ◄─ EventStore, Notifier
  *                                            └─► History (HistoryRepo)
- *   NotificationChannels (webhook, e-mail, from AppConfig) ─► Notifier
+ *   NotificationChannels (webhook, e-mail, MQTT, from AppConfig) ─► Notifier
+ *   Mqtt (the broker connection) ─► MqttChannel, MqttPublisher (state, discovery, commands)
  *   every service's check ─► Health
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { type SqlClient } from "@effect/sql"
-import { Array as Arr, Effect, Layer } from "effect"
+import { Array as Arr, Effect, Layer, Option } from "effect"
 import { AlarmEngine } from "./AlarmEngine.js"
 import type { AppConfig } from "./AppConfig.js"
 import { ClockWatch } from "./ClockWatch.js"
@@ -21,6 +22,9 @@ import { FrameBuffer } from "./FrameBuffer.js"
 import { Health } from "./Health.js"
 import { History } from "./History.js"
 import { Monitor } from "./Monitor.js"
+import { Mqtt } from "./Mqtt.js"
+import * as MqttChannel from "./MqttChannel.js"
+import { MqttPublisher } from "./MqttPublisher.js"
 import { NotificationChannels } from "./NotificationChannel.js"
 import { Notifier } from "./Notifier.js"
 import * as Storage from "./Storage.js"
@@ -29,14 +33,15 @@ import * as WebhookSender from "./WebhookSender.js"
 /** The notification channels the configuration turns on; webhooks go out through undici, Node's own client. */
 export const channels = Layer.scoped(
   NotificationChannels,
-  Effect.map(Effect.all([WebhookSender.fromConfig, EmailSender.fromConfig]), Arr.getSomes)
+  Effect.map(Effect.all([WebhookSender.fromConfig, EmailSender.fromConfig, MqttChannel.fromConfig]), Arr.getSomes)
 ).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
-const services = Layer.mergeAll(AlarmEngine.Default, History.Default).pipe(
+const services = Layer.mergeAll(MqttPublisher.Default, History.Default).pipe(
+  Layer.provideMerge(AlarmEngine.Default),
   Layer.provideMerge(Layer.mergeAll(Monitor.Default, EventStore.Default, Notifier.Default)),
   Layer.provideMerge(Layer.mergeAll(FrameBuffer.Default, ClockWatch.Default, channels)),
-  // the e-mail channel renders its pictures from the stored frames
-  Layer.provideMerge(Storage.layer)
+  // the e-mail channel renders its pictures from the stored frames; the MQTT channel shares the connection
+  Layer.provideMerge(Layer.mergeAll(Storage.layer, Mqtt.Default))
 )
 
 /** Every service's check in the Health registry, under the names `/api/v1/health` shows. */
@@ -53,11 +58,13 @@ const checks = Layer.effectDiscard(Effect.gen(function*() {
   yield* health.register("notifier", (yield* Notifier).health)
   yield* health.register("clock", (yield* ClockWatch).health)
   yield* health.register("history", (yield* History).health)
+  const mqtt = yield* Mqtt
+  if (Option.isSome(mqtt.setup)) yield* health.register("mqtt", mqtt.health)
 }))
 
 /**
  * Health, Database (SqlClient), the repositories, FrameBuffer, ClockWatch, Monitor, EventStore,
- * Notifier, AlarmEngine and History, running, with their checks registered.
+ * Notifier, AlarmEngine, History, Mqtt and MqttPublisher, running, with their checks registered.
  */
 export const layer = checks.pipe(
   Layer.provideMerge(services),

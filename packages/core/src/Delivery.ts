@@ -46,7 +46,8 @@ export const DeliveryJson = Schema.Struct({
   channel: Channel,
   messageId: Schema.String.annotations({ description: "the webhook-id, the same for every attempt" }),
   type: Schema.NullOr(Notification.fields.type).annotations({
-    description: "`alarm.raised` or `alarm.cleared`; null only when the stored notification cannot be read"
+    description:
+      "`alarm.raised`, `alarm.cleared` (or `alarm.acknowledged`, MQTT only); null only when the stored notification cannot be read"
   }),
   status: DeliveryStatus,
   attempts: Schema.NonNegativeInt,

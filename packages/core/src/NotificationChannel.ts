@@ -5,8 +5,9 @@
  * channel's sender from the configuration: adding a channel is one module with a `fromConfig`
  * and a line in Core.
  */
-import { Context, Effect, Schema } from "effect"
+import { Context, Effect, Schema, type Stream } from "effect"
 import { randomBytes } from "node:crypto"
+import type { Notification } from "./Alarm.js"
 
 /** A channel's name, as stored with each delivery: `webhook`, `email`, … */
 export const Channel = Schema.String.pipe(
@@ -44,7 +45,16 @@ export interface Sender {
   /** where it goes, without secrets, for the log at start-up */
   readonly label: string
   readonly send: Send
+  /** the notifications it carries; `defaultTypes` when absent */
+  readonly types?: ReadonlyArray<Notification["type"]>
+  /** in order: after a failed attempt, no younger notification is attempted before the older one is through */
+  readonly ordered?: boolean
+  /** ticks when the channel can deliver again (a broker reconnected): what waits for a retry is attempted at once */
+  readonly ready?: Stream.Stream<unknown>
 }
+
+/** What a channel carries unless it says otherwise: alarms raised and cleared. */
+export const defaultTypes: ReadonlyArray<Notification["type"]> = ["alarm.raised", "alarm.cleared"]
 
 /** The channels every notification is delivered on, in order. */
 export class NotificationChannels extends Context.Tag("@ircam/core/NotificationChannels")<

@@ -16,15 +16,19 @@
  * When a row is due is kept in memory on the monotonic clock, so a step of the wall clock neither
  * holds retries back nor gives up early; the times stored with a row are wall-clock labels.
  *
+ * A channel may carry only some types (`Sender.types`: MQTT also carries `alarm.acknowledged`),
+ * deliver in order (`ordered`: after a failed attempt the younger rows wait for the older one) and
+ * say when it can deliver again (`ready`: a broker reconnected), which makes its waiting rows due.
+ *
  * The health check is `degraded` while a channel's latest attempt failed or when a delivery was
  * given up within the last hour, and counts pending, delivered and given-up rows.
  */
-import { Clock, Duration, Effect, Either, Queue, Random, Schema } from "effect"
+import { Clock, Duration, Effect, Either, Queue, Random, Schema, Stream } from "effect"
 import { Notification } from "./Alarm.js"
 import type { DeliveryQuery } from "./Delivery.js"
 import type { CheckResult } from "./Health.js"
 import { describe } from "./internal/describe.js"
-import { type Channel, newMessageId, NotificationChannels, type Sender } from "./NotificationChannel.js"
+import { type Channel, defaultTypes, newMessageId, NotificationChannels, type Sender } from "./NotificationChannel.js"
 import { NotifierSettings } from "./NotifierSettings.js"
 import { OutboxRepo, type Pending } from "./OutboxRepo.js"
 import { iso, monotonicMs } from "./Time.js"
@@ -118,10 +122,13 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
     const encode = Schema.encode(Notification)
     const enqueue = Effect.fn("Notifier.enqueue")(
       function*(notification: Notification) {
-        if (channels.length === 0) return
+        const targets = channels.filter((channel) =>
+          (workers.get(channel)!.types ?? defaultTypes).includes(notification.type)
+        )
+        if (targets.length === 0) return
         const payload = JSON.stringify(yield* Effect.orDie(encode(notification)))
         const deliveries = yield* Effect.forEach(
-          channels,
+          targets,
           (channel) => Effect.map(newMessageId, (messageId) => ({ channel, messageId }))
         )
         const rows = yield* repo.insert(deliveries, payload, yield* Clock.currentTimeMillis)
@@ -134,7 +141,7 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
       }
     )
 
-    /** One attempt at one row, and its outcome written back. */
+    /** One attempt at one row, and its outcome written back; whether it was delivered. */
     const attempt = (worker: Worker, row: Pending, due: Due) =>
       Effect.gen(function*() {
         const result = yield* Effect.either(worker.send(row))
@@ -148,7 +155,7 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
           worker.consecutiveFailures = 0
           worker.outcomes.delivered++
           yield* Effect.logInfo(`${what} delivered${attempts > 1 ? ` at attempt ${attempts}` : ""}`)
-          return
+          return true
         }
         const message = result.left.message
         worker.outcomes.failedAttempts++
@@ -166,7 +173,7 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
             }`,
             message
           )
-          return
+          return false
         }
         const next = Math.min(now + retryDelay(settings, attempts, yield* Random.next), due.deadline)
         yield* repo.failed(row.id, attempts, message, at + (next - now))
@@ -175,6 +182,7 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
           `${what}: attempt ${attempts} failed; next in ${Duration.format(Duration.millis(Math.round(next - now)))}`,
           message
         )
+        return false
       })
 
     /** Delivers the channel's due rows, oldest first, then sleeps until one is due or `enqueue` wakes it. */
@@ -185,7 +193,13 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
         const rows = yield* repo.pending(ids.slice(0, batch))
         // rows no longer pending (another process, a deleted database) leave the schedule
         for (const id of ids.slice(0, batch)) if (!rows.some((row) => row.id === id)) worker.due.delete(id)
-        for (const row of rows) yield* attempt(worker, row, worker.due.get(row.id)!)
+        for (const row of rows) {
+          const due = worker.due.get(row.id)!
+          if ((yield* attempt(worker, row, due)) || !worker.ordered) continue
+          // the younger rows wait for this one's next attempt
+          for (const [id, later] of worker.due) if (id > row.id) later.at = Math.max(later.at, due.at)
+          break
+        }
         worker.roundFailures = 0
         if (ids.length > batch) return
         const next = Math.min(...[...worker.due.values()].map((due) => due.at))
@@ -225,6 +239,19 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
     }
 
     for (const worker of workers.values()) yield* Effect.forkScoped(work(worker))
+    for (const worker of workers.values()) {
+      if (worker.ready === undefined) continue
+      yield* worker.ready.pipe(
+        Stream.runForEach(() =>
+          Effect.gen(function*() {
+            const now = yield* monotonicMs
+            for (const due of worker.due.values()) due.at = Math.min(due.at, now)
+            yield* Queue.offer(worker.wake, undefined)
+          })
+        ),
+        Effect.forkScoped
+      )
+    }
 
     const health: Effect.Effect<CheckResult> = Effect.gen(function*() {
       const now = yield* monotonicMs

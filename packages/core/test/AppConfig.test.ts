@@ -69,8 +69,9 @@ describe("AppConfig", () => {
         LOG_LEVEL: "Debug",
         LOG_FORMAT: "json"
       })
-      const { apiToken, publicUrl, smtp, webhookSecret, webhookUrl, ...rest } = loaded
+      const { apiToken, mqtt, publicUrl, smtp, webhookSecret, webhookUrl, ...rest } = loaded
       assert.isTrue(Option.isNone(webhookUrl) && Option.isNone(webhookSecret) && Option.isNone(smtp))
+      assert.isTrue(Option.isNone(mqtt))
       assert.strictEqual(Option.getOrThrow(publicUrl).href, "http://ircam.local:8000/")
       assert.deepStrictEqual(rest, {
         port: 9100,
