@@ -142,7 +142,8 @@ afterAll(() => {
 
 /** The packages a compiled module imports (static, dynamic and through require), builtins left out. */
 const importsOf = (source: string): ReadonlyArray<string> =>
-  [...source.matchAll(/(?:from\s*|import\s*\(\s*|require\s*\(\s*)"([^".][^"]*)"/g)]
+  // `from` after a space, `}` or `*` (not the word inside a string such as `"from"`)
+  [...source.matchAll(/(?:(?<=[\s}*])from\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)"([^".\s][^"\s]*)"/g)]
     .map(([, specifier]) => specifier!)
     .filter((specifier) => !specifier.startsWith("node:") && !builtinModules.includes(specifier))
     .map((specifier) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/"))

@@ -137,7 +137,7 @@ describe("AppConfig", () => {
 
   it.effect("keeps each resolution of the history at least as long as the finer one", () =>
     Effect.gen(function*() {
-      const minutes = String(yield* loadError({ HISTORY_SECOND_DAYS: "3" }))
+      const minutes = String(yield* loadError({ HISTORY_SECOND_DAYS: "3", HISTORY_MINUTE_DAYS: "2" }))
       assert.include(minutes, "HISTORY_MINUTE_DAYS")
       assert.include(minutes, "must be at least HISTORY_SECOND_DAYS (3)")
       const hours = String(yield* loadError({ HISTORY_MINUTE_DAYS: "800" }))
