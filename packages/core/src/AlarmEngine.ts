@@ -12,6 +12,10 @@
  *
  * Rules are deleted with their zone (the database cascades; the engine follows ZoneRepo's
  * changes); an active alarm of a rule that is deleted or disabled is cleared.
+ *
+ * Longer than 350 lines on purpose: raising, clearing and acknowledging share the engine's state
+ * (the active alarms, the rules' state machines) under one lock; the SQL is in AlarmRepo, the state
+ * machine in AlarmStateMachine, the metric in RuleMetric.
  */
 import { Clock, Effect, Option, Schema, Stream } from "effect"
 import {

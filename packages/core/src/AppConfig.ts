@@ -1,6 +1,9 @@
 /**
  * The whole configuration of ircam, read from the environment (and `.env`) once at start-up.
  * Every value is validated here, so a bad one stops start-up with an error naming the variable.
+ *
+ * Longer than 350 lines on purpose: one table of every setting with its validation, so that what
+ * can be set, and how it is checked, is in one place (MQTT's settings are in MqttConfig).
  */
 import { Config, ConfigError, Context, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
 import * as MqttConfig from "./MqttConfig.js"

@@ -13,6 +13,10 @@
  * the connected client or drops it (counted) when there is none; only `publishConfirmed` waits,
  * for the broker's PUBACK, and it is meant for the fibers of the publisher and the notifier.
  * Subscriptions are kept and made again on every connection; messages arrive on `messages`.
+ *
+ * Longer than 350 lines on purpose: the connection's life (connect, back off, subscribe again,
+ * stop cleanly) is one state machine over one client; the settings are in MqttConfig, the topics
+ * in MqttDevice, the payloads in MqttMessages.
  */
 import { Clock, Context, Duration, Effect, Option, Random, Redacted, Runtime, Schema, Stream } from "effect"
 import type { Client as ClientClass, IClientOptions, MqttClient } from "mqtt"

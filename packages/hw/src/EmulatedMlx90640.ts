@@ -29,6 +29,9 @@
  * sub-page repeat and selection, and turning sub-pages off (the device always alternates); the
  * address stored in EEPROM 0x240F (the `address` option sets it); EEPROM writes and their timing;
  * bus speed, clock stretching, sensor noise beyond the scene's own.
+ *
+ * Longer than 350 lines on purpose: one device, its registers, timing and faults, which interact
+ * (a fault or a reset changes what the next measurement and read see).
  */
 import { renderScene } from "@ircam/core/SimulatedSensor"
 import { monotonicMsOf } from "@ircam/core/Time"

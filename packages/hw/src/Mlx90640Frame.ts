@@ -19,6 +19,9 @@
  * float32 roundings (two conversions each) dominate the cost; short passes with independent
  * iterations let the CPU overlap them instead of waiting on one long chain per pixel. The plain
  * functions go through a decoder cached per parameter object: one implementation of the formulas.
+ *
+ * Longer than 350 lines on purpose: it follows the reference library's per-frame functions in
+ * one file, in their order, so that it can be checked against the C source side by side.
  */
 import type { Mlx90640Parameters } from "./Mlx90640Parameters.js"
 
