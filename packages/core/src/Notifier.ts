@@ -17,7 +17,7 @@
  * holds retries back nor gives up early; the times stored with a row are wall-clock labels.
  *
  * A channel may carry only some types (`Sender.types`: MQTT also carries `alarm.acknowledged`),
- * deliver in order (`ordered`: after a failed attempt the younger rows wait for the older one) and
+ * deliver in order (`ordered`: no row goes before an older one of its channel is delivered) and
  * say when it can deliver again (`ready`: a broker reconnected), which makes its waiting rows due.
  *
  * The health check is `degraded` while a channel's latest attempt failed or when a delivery was
@@ -189,20 +189,26 @@ export class Notifier extends Effect.Service<Notifier>()("@ircam/core/Notifier",
     const work = (worker: Worker) => {
       const round = Effect.gen(function*() {
         const now = yield* monotonicMs
-        const ids = [...worker.due].filter(([, due]) => due.at <= now).map(([id]) => id).sort((a, b) => a - b)
+        const waiting = [...worker.due].sort(([a], [b]) => a - b)
+        // an ordered channel goes when its oldest row is due, and then in order, whatever the younger
+        // rows' own times: a row queued while an older one waits never goes before it
+        const ids = worker.ordered
+          ? (waiting[0] !== undefined && waiting[0][1].at <= now ? waiting.map(([id]) => id) : [])
+          : waiting.filter(([, due]) => due.at <= now).map(([id]) => id)
         const rows = yield* repo.pending(ids.slice(0, batch))
         // rows no longer pending (another process, a deleted database) leave the schedule
         for (const id of ids.slice(0, batch)) if (!rows.some((row) => row.id === id)) worker.due.delete(id)
         for (const row of rows) {
           const due = worker.due.get(row.id)!
-          if ((yield* attempt(worker, row, due)) || !worker.ordered) continue
-          // the younger rows wait for this one's next attempt
-          for (const [id, later] of worker.due) if (id > row.id) later.at = Math.max(later.at, due.at)
-          break
+          // the younger rows of an ordered channel wait for this one's next attempt
+          if (!(yield* attempt(worker, row, due)) && worker.ordered) break
         }
         worker.roundFailures = 0
         if (ids.length > batch) return
-        const next = Math.min(...[...worker.due.values()].map((due) => due.at))
+        const oldest = Math.min(...worker.due.keys())
+        const next = worker.ordered
+          ? (worker.due.get(oldest)?.at ?? Infinity)
+          : Math.min(...[...worker.due.values()].map((due) => due.at))
         if (next === Infinity) return yield* Queue.take(worker.wake)
         const wait = next - (yield* monotonicMs)
         if (wait > 0) yield* Effect.timeoutOption(Queue.take(worker.wake), Duration.millis(wait))

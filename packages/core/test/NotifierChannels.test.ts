@@ -73,7 +73,11 @@ describe("Notifier channels", () => {
             Effect.orDie(notifier.deliveries({ channel, limit: 10 })),
             (rows) => rows.map((row) => [row.type, row.status]).reverse()
           )
-        for (const type of ["alarm.raised", "alarm.acknowledged", "alarm.cleared"] as const) {
+        yield* notifier.enqueue(notification("alarm.raised"))
+        yield* TestMqtt.eventually(Effect.sync(() => attempts), (a) => a.length >= 1, "the first attempt")
+        // queued while the first waits for its retry: they wait behind it, not go first
+        yield* TestClock.adjust("1 second")
+        for (const type of ["alarm.acknowledged", "alarm.cleared"] as const) {
           yield* notifier.enqueue(notification(type))
         }
         // the webhook does not carry acknowledgements
@@ -85,7 +89,6 @@ describe("Notifier channels", () => {
         assert.deepStrictEqual(yield* rows("webhook"), [["alarm.raised", "delivered"], ["alarm.cleared", "delivered"]])
 
         // in order: the first failed, so the others wait for it instead of going first
-        yield* TestMqtt.eventually(Effect.sync(() => attempts), (a) => a.length >= 1, "the first attempt")
         yield* TestClock.adjust("2 seconds")
         assert.deepStrictEqual(attempts, ["alarm.raised"])
 
