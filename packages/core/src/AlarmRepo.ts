@@ -4,7 +4,7 @@
  * decisions are AlarmEngine's.
  */
 import { SqlClient, SqlSchema } from "@effect/sql"
-import { Effect, Option, Schema } from "effect"
+import { Effect, Option, Schema, type Types } from "effect"
 import {
   type Alarm,
   AlarmId,
@@ -63,15 +63,26 @@ const HistoryRow = Schema.Struct({
   at: Schema.Number
 })
 
-const PeriodRow = Schema.Struct({
-  ruleId: RuleId,
-  severity: Severity,
-  alarms: Schema.Int,
-  alarmId: AlarmId,
-  raisedAt: Schema.Number,
-  eventId: Schema.NullOr(EventId),
-  clearedAt: Schema.NullOr(Schema.Number)
-})
+const isId = (value: unknown) => Number.isSafeInteger(value) && (value as number) > 0
+const isSeverity = Schema.is(Severity)
+
+/** A row of a periods query: an `AlarmPeriod` as SQLite answers it, its columns named as its fields. */
+const isPeriod = (row: unknown): row is AlarmPeriod => {
+  if (typeof row !== "object" || row === null) return false
+  const { alarmId, alarms, eventId, from, ruleId, severity, to } = row as Record<string, unknown>
+  return isId(ruleId) && isSeverity(severity) && Number.isSafeInteger(alarms) && isId(alarmId) &&
+    (eventId === null || isId(eventId)) && typeof from === "number" && (to === null || typeof to === "number")
+}
+
+/**
+ * The rows of a periods query, checked in one pass: a long range answers a thousand windows a
+ * rule, and a Schema a field (with an object a row for the renamed columns) cost more than the query.
+ */
+const PeriodRows = Schema.declare(
+  (rows: unknown): rows is ReadonlyArray<AlarmPeriod> => Array.isArray(rows) && rows.every(isPeriod),
+  { identifier: "AlarmPeriodRows", description: "rows of rule, severity, alarms, alarm, event, from, to" }
+)
+const decodePeriodRows = Schema.decodeUnknown(PeriodRows)
 
 /** Which alarm periods `periods` answers. */
 export interface PeriodQuery {
@@ -88,20 +99,22 @@ export interface PeriodQuery {
 export const maxPeriods = 1000
 
 /**
- * Joins the periods of one rule that are closer than `width` (ms), oldest first: at that scale
- * they are one.
+ * Joins the periods of one rule that are closer than `width` (ms): at that scale they are one.
+ * `periods` come oldest first (by `from`, then rule), and so does the answer.
  */
 export const mergePeriods = (periods: ReadonlyArray<AlarmPeriod>, width: number): ReadonlyArray<AlarmPeriod> => {
-  const merged: Array<AlarmPeriod> = []
-  const lastOf = new Map<number, number>()
-  for (const period of [...periods].sort((a, b) => a.from - b.from || a.ruleId - b.ruleId)) {
-    const at = lastOf.get(period.ruleId)
-    const last = at === undefined ? undefined : merged[at]!
+  const merged: Array<Types.Mutable<AlarmPeriod>> = []
+  const lastOf = new Map<number, Types.Mutable<AlarmPeriod>>()
+  for (const period of periods) {
+    const last = lastOf.get(period.ruleId)
     if (last !== undefined && last.to !== null && period.from - last.to < width) {
-      merged[at!] = { ...last, to: period.to, alarms: last.alarms + period.alarms }
+      // extended in place: a year of windows can all be one period, a new object each time is garbage
+      last.to = period.to
+      last.alarms += period.alarms
     } else {
-      lastOf.set(period.ruleId, merged.length)
-      merged.push(period)
+      const first = { ...period }
+      lastOf.set(period.ruleId, first)
+      merged.push(first)
     }
   }
   return merged
@@ -259,8 +272,9 @@ export class AlarmRepo extends Effect.Service<AlarmRepo>()("@ircam/core/AlarmRep
             SELECT count(*) AS n FROM (SELECT 1 FROM rules JOIN ${inRange} LIMIT ${maxPeriods + 1})`
           const n = count?.n ?? 0
           // each rule's last alarm raised before the range, when it lasts into it (one is active at a time)
-          const spanning = sql`SELECT a.rule_id, a.severity, 1 AS alarms, a.id AS alarm_id, a.raised_at, a.event_id,
-              a.cleared_at
+          const period = sql`a.rule_id AS ruleId, a.severity, 1 AS alarms, a.id AS alarmId, a.event_id AS eventId,
+            a.raised_at AS "from", a.cleared_at AS "to"`
+          const spanning = sql`SELECT ${period}
             FROM rules JOIN alarms a ON a.id = (
               SELECT id FROM alarms WHERE zone_id IS ${zoneId} AND rule_id = rules.id AND raised_at < ${from}
               ORDER BY raised_at DESC LIMIT 1)
@@ -268,38 +282,30 @@ export class AlarmRepo extends Effect.Service<AlarmRepo>()("@ircam/core/AlarmRep
           const width = Math.max(query.resolutionMs, Math.ceil((to - from + 1) / maxPeriods))
           const window = sql`zone_id IS ${zoneId} AND rule_id = rules.id AND raised_at >= windows.start
             AND raised_at < min(windows.start + ${width}, ${to} + 1)`
-          const rows = yield* SqlSchema.findAll({
-            Request: Schema.Void,
-            Result: PeriodRow,
-            execute: () =>
-              n <= maxPeriods
-                ? sql`WITH RECURSIVE ${rules}
-                  SELECT a.rule_id, a.severity, 1 AS alarms, a.id AS alarm_id, a.raised_at, a.event_id, a.cleared_at
-                  FROM rules JOIN ${inRange}
-                  UNION ALL ${spanning}`
-                : sql`WITH RECURSIVE ${rules},
-                  windows(start) AS (
-                    SELECT ${from} UNION ALL SELECT start + ${width} FROM windows WHERE start + ${width} <= ${to}
-                  ),
-                  groups AS (
-                    SELECT rules.id AS rule_id,
-                      (SELECT id FROM alarms WHERE ${window} ORDER BY raised_at LIMIT 1) AS first,
-                      (SELECT id FROM alarms WHERE ${window} ORDER BY raised_at DESC LIMIT 1) AS last,
-                      (SELECT count(*) FROM alarms WHERE ${window}) AS alarms
-                    FROM rules, windows WHERE rules.id IS NOT NULL
-                  )
-                  SELECT g.rule_id, f.severity, g.alarms, f.id AS alarm_id, f.raised_at, f.event_id, l.cleared_at
-                  FROM groups g JOIN alarms f ON f.id = g.first JOIN alarms l ON l.id = g.last
-                  UNION ALL ${spanning}`
-          })(undefined)
-          const periods = rows.map(({ clearedAt, raisedAt, ...row }): AlarmPeriod => ({
-            ...row,
-            from: raisedAt,
-            to: clearedAt
-          }))
-          return n <= maxPeriods
-            ? periods.sort((a, b) => a.from - b.from || a.ruleId - b.ruleId)
-            : mergePeriods(periods, width)
+          // AlarmPeriods as better-sqlite3 makes the rows (named in SQL: no renaming, no second object
+          // a row), oldest first as the answer and mergePeriods want them
+          const periods = yield* (n <= maxPeriods
+            ? sql`WITH RECURSIVE ${rules}
+              SELECT ${period} FROM rules JOIN ${inRange}
+              UNION ALL ${spanning}
+              ORDER BY "from", ruleId, alarmId`
+            : sql`WITH RECURSIVE ${rules},
+              windows(start) AS (
+                SELECT ${from} UNION ALL SELECT start + ${width} FROM windows WHERE start + ${width} <= ${to}
+              ),
+              groups AS (
+                SELECT rules.id AS rule_id,
+                  (SELECT id FROM alarms WHERE ${window} ORDER BY raised_at LIMIT 1) AS first,
+                  (SELECT id FROM alarms WHERE ${window} ORDER BY raised_at DESC LIMIT 1) AS last,
+                  (SELECT count(*) FROM alarms WHERE ${window}) AS alarms
+                FROM rules, windows WHERE rules.id IS NOT NULL
+              )
+              SELECT g.rule_id AS ruleId, f.severity, g.alarms, f.id AS alarmId, f.event_id AS eventId,
+                f.raised_at AS "from", l.cleared_at AS "to"
+              FROM groups g JOIN alarms f ON f.id = g.first JOIN alarms l ON l.id = g.last
+              UNION ALL ${spanning}
+              ORDER BY "from", ruleId, alarmId`).withoutTransform.pipe(Effect.flatMap(decodePeriodRows))
+          return n <= maxPeriods ? periods : mergePeriods(periods, width)
         }).pipe(StorageError.mapError("cannot read the alarm periods")),
 
       /** The history, newest first. */

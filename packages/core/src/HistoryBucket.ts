@@ -192,6 +192,14 @@ export const HistoryJson = Schema.Struct({
 }).annotations({ identifier: "History" })
 export type HistoryJson = typeof HistoryJson.Type
 
+export const segmentJson = (segment: Segment): typeof SegmentJson.Type => ({
+  since: iso(segment.startedAt),
+  reason: segment.reason,
+  zone: segment.rect === null
+    ? null
+    : { x: segment.rect.x, y: segment.rect.y, width: segment.rect.width, height: segment.rect.height }
+})
+
 export const bucketJson = (slot: Slot, withAmbient: boolean): BucketJson => ({
   t: iso(slot.t * 1000),
   min: slot.min,
@@ -201,18 +209,27 @@ export const bucketJson = (slot: Slot, withAmbient: boolean): BucketJson => ({
   ...(withAmbient ? { ambient: slot.ambient } : {})
 })
 
+/** Its keys in the order the API has always written them (the order of the repository's columns). */
+export const alarmPeriodJson = (period: AlarmPeriod): typeof AlarmPeriodJson.Type => ({
+  ruleId: period.ruleId,
+  severity: period.severity,
+  alarms: period.alarms,
+  alarmId: period.alarmId,
+  eventId: period.eventId,
+  from: iso(period.from),
+  to: isoOrNull(period.to)
+})
+
+/**
+ * The answer as the documented JSON. The API and the CLI write the same text bucket by bucket
+ * (`HistoryExport.toJsonBytes`); this is the shape it must equal.
+ */
 export const toJson = (answer: HistoryAnswer): HistoryJson => ({
   zoneId: answer.zoneId,
   step: answer.step,
   from: iso(answer.from),
   to: iso(answer.to),
-  segments: answer.segments.map((segment) => ({
-    since: iso(segment.startedAt),
-    reason: segment.reason,
-    zone: segment.rect === null
-      ? null
-      : { x: segment.rect.x, y: segment.rect.y, width: segment.rect.width, height: segment.rect.height }
-  })),
+  segments: answer.segments.map(segmentJson),
   buckets: answer.buckets.map((slot) => bucketJson(slot, answer.zoneId === null)),
-  alarms: answer.alarms.map((period) => ({ ...period, from: iso(period.from), to: isoOrNull(period.to) }))
+  alarms: answer.alarms.map(alarmPeriodJson)
 })

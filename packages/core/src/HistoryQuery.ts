@@ -104,7 +104,8 @@ export const read = (
       slotOf(from, step),
       slotOf(to, step)
     )
-    const recorded = new Set(rows.map((row) => row.seriesId))
+    const recorded = new Set<number>()
+    for (const row of rows) recorded.add(row.seriesId)
     const alarms = yield* Effect.flatMap(
       AlarmRepo,
       (alarms) => alarms.periods({ zoneId: request.zoneId, from, to, resolutionMs: resolutionSeconds[step] * 1000 })

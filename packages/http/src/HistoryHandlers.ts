@@ -3,8 +3,7 @@
  */
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { History } from "@ircam/core/History"
-import { toJson } from "@ircam/core/HistoryBucket"
-import { fileName, toCsv } from "@ircam/core/HistoryExport"
+import { fileName, toCsvBytes, toJsonBytes } from "@ircam/core/HistoryExport"
 import { Effect } from "effect"
 import { IrcamApi } from "./Api.js"
 
@@ -14,10 +13,11 @@ export const layer = HttpApiBuilder.group(IrcamApi, "history", (handlers) =>
     return handlers.handle("read", ({ urlParams: { format, from, points, step, to, zoneId } }) =>
       Effect.map(history.read({ zoneId: zoneId ?? null, from, to, step, points }), (answer) =>
         format === "csv"
-          ? HttpServerResponse.text(toCsv(answer), {
+          ? HttpServerResponse.uint8Array(toCsvBytes(answer), {
             contentType: "text/csv; charset=utf-8",
             headers: { "content-disposition": `attachment; filename="${fileName(answer, "csv")}"` }
           })
-          // JSON.stringify directly: thousands of buckets through the schema's encoder cost far more
-          : HttpServerResponse.unsafeJson(toJson(answer))))
+          // written bucket by bucket: thousands of buckets through the schema's encoder, or even
+          // JSON.stringify of their objects, cost far more (the same bytes as `toJson` gives)
+          : HttpServerResponse.uint8Array(toJsonBytes(answer), { contentType: "application/json" })))
   }))
