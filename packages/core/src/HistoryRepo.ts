@@ -81,16 +81,8 @@ const toSegment = ({ height, width, x, y, ...row }: typeof SeriesRow.Type): Segm
 
 const LatestRow = Schema.Struct({ ...SeriesRow.fields, lastSecond: Schema.NullOr(Schema.Int) })
 
-/** A closed second as the writer stores it: °C, rounded to centi-degrees here. */
-export interface SecondRow {
-  readonly seriesId: number
-  readonly t: number
-  readonly frames: number
-  readonly min: number
-  readonly max: number
-  readonly mean: number
-  readonly ambient: number | null
-}
+/** A closed second as the writer stores it: a bucket in °C, rounded to centi-degrees here. */
+export type SecondRow = Bucket
 
 const centi = (celsius: number) => Math.round(celsius * 100)
 
