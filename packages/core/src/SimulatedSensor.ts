@@ -96,17 +96,22 @@ const ambientOf = (temperatures: Float32Array): number => {
  * `effect` once every `period` ms on the monotonic clock (the first at once), as a sensor delivers
  * frames: a step of the wall clock does not change the pace. A frame late by less than half a
  * period keeps the pace (timers fire a little late); one later than that (the consumer was held
- * up) comes at once and the pace starts again from it: like a real sensor, never two frames in a
- * burst to catch up.
+ * up) comes at once and the pace starts again from it. Like a real sensor, it never delivers two
+ * frames within half a period to catch up, even when the previous one came late itself (its timer
+ * fired late, or `effect` took long: a busy event loop).
  */
 export const paced = <A>(period: number, effect: Effect.Effect<A>): Stream.Stream<A> =>
   Stream.suspend(() => {
     let due: number | undefined
+    let delivered = -Infinity
     return Stream.repeatEffect(Effect.gen(function*() {
       const now = yield* monotonicMs
-      due = due === undefined || due + period < now - period / 2 ? now : due + period
+      const next = due === undefined ? now : due + period
+      due = Math.max(next < now - period / 2 ? now : next, delivered + period / 2)
       if (due > now) yield* Effect.sleep(Duration.millis(due - now))
-      return yield* effect
+      const value = yield* effect
+      delivered = yield* monotonicMs
+      return value
     }))
   })
 

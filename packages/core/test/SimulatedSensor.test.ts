@@ -324,6 +324,28 @@ describe("SimulatedSensor pace", () => {
   }
 })
 
+describe("paced, on a busy event loop", () => {
+  for (const lateMs of [60, 110, 140, 160, 260]) {
+    it.effect(`a frame that came ${lateMs} ms late is not followed by another at once`, () =>
+      Effect.gen(function*() {
+        const times: Array<number> = []
+        // the second frame takes `lateMs` to come (a timer fired late, or the scene took long to draw)
+        const frame = Effect.gen(function*() {
+          if (times.length === 1) yield* Effect.sleep(lateMs)
+          return yield* monotonicMs
+        })
+        const fiber = yield* paced(100, frame).pipe(
+          Stream.runForEach((at) => Effect.sync(() => times.push(at))),
+          Effect.fork
+        )
+        yield* TestClock.adjust("2 seconds")
+        assert.strictEqual(times[1], 100 + lateMs)
+        for (let i = 1; i < times.length; i++) assert.isAtLeast(times[i]! - times[i - 1]!, 50, `frame ${i}`)
+        yield* Fiber.interrupt(fiber)
+      }))
+  }
+})
+
 describe("SimulatedSensor.layer", () => {
   it.effect("builds the sensor from SIMULATION_SEED and REFRESH_RATE_HZ", () =>
     Effect.gen(function*() {
