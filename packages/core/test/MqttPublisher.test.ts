@@ -440,14 +440,21 @@ describe.skipIf(unavailable !== undefined)("MqttPublisher", () => {
           yield* waitFor(watcher, () => events("alarm.cleared").length === 2)
           yield* TestMqtt.pause(500)
         }).pipe(Effect.provide(onDisk))
-        const alarms = watcher.on("ircam/outage/events").map(json).filter((e) => String(e["type"]).startsWith("alarm."))
-        assert.deepStrictEqual(alarms.map((e) => e["type"]), [
+        const received = watcher.on("ircam/outage/events").filter((m) => String(json(m)["type"]).startsWith("alarm."))
+        // at least once: a copy the broker gives the watcher again (QoS 1, its PUBACK lost in an
+        // outage) is the same message, with the same id
+        const byId = new Map<unknown, string>()
+        for (const m of received) {
+          const id = json(m)["id"]
+          if (byId.has(id)) assert.strictEqual(m.text, byId.get(id), `the copy of ${String(id)}`)
+          else byId.set(id, m.text)
+        }
+        assert.deepStrictEqual([...byId.values()].map((text) => JSON.parse(text)["type"]), [
           "alarm.raised",
           "alarm.cleared",
           "alarm.raised",
           "alarm.cleared"
         ])
-        assert.strictEqual(new Set(alarms.map((e) => e["id"])).size, 4)
       }).pipe(TestMqtt.quietly),
     30_000
   )
