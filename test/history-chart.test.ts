@@ -71,6 +71,7 @@ const xOf = async (target: string, ms: number) => {
 /** How many pixels of a chart's canvas have this colour (within a few levels). */
 const pixelsOf = (target: string, [r, g, b]: readonly [number, number, number]) =>
   chart(target).locator("canvas").evaluate((element, rgb) => {
+    // runs in the page; the tests are typed without the DOM, so the canvas is described here
     const canvas = element as unknown as {
       width: number
       height: number

@@ -301,6 +301,7 @@ describe.skipIf(unavailable !== undefined)("the live-view page", () => {
       assert.strictEqual(
         await refused(
           "/events",
+          // in the page: the tests are typed without the DOM, so the form is described here
           () => attacker.locator("form").evaluate((form) => (form as unknown as { submit(): void }).submit())
         ),
         403

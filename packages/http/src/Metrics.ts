@@ -14,7 +14,6 @@ import {
   Counter,
   Gauge,
   Histogram,
-  type Metric,
   type OpenMetricsContentType,
   type PrometheusContentType,
   Registry
@@ -78,15 +77,17 @@ const render = (registries: ReadonlyArray<Registry>, contentType: ContentType): 
   Effect.promise(async () => {
     const target = new Registry<ContentType>()
     target.setContentType(contentType)
-    const metrics = registries.flatMap((registry) => registry.getMetricsAsArray()) as unknown as Array<
-      Metric & { name: string }
-    >
-    const names = metrics.map((metric) => metric.name)
-    for (const metric of metrics) target.registerMetric(metric)
+    // getMetricsAsArray gives the metric objects themselves, typed by the fields a render reads
+    // (`name` among them), getSingleMetric the same objects as what a registry registers
+    const objects = registries.flatMap((registry) => registry.getMetricsAsArray())
+    const names = objects.map((object) => object.name)
+    for (const registry of registries) {
+      for (const { name } of registry.getMetricsAsArray()) target.registerMetric(registry.getSingleMetric(name)!)
+    }
     try {
       return await target.metrics()
     } finally {
-      metrics.forEach((metric, i) => (metric.name = names[i]!))
+      objects.forEach((object, i) => (object.name = names[i]!))
     }
   })
 
