@@ -93,7 +93,7 @@ describe.skipIf(unavailable !== undefined)("the history charts", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "ircam-history-web-"))
     port = await freePort()
-    const ircam = start(["serve"], serverEnv(dir, port, { REFRESH_RATE_HZ: "8", POST_EVENT_SECONDS: "3" }), dir)
+    const ircam = start(["serve"], serverEnv(dir, port, { REFRESH_RATE_HZ: "8", POST_EVENT_SECONDS: "60" }), dir)
     await waitUntilAnswering(ircam, `${origin()}/api/v1/health`)
     await api("POST", "/zones", { name: "hot plate", x: 24, y: 4, width: 4, height: 3 })
     await api("POST", "/alarms/rules", {
@@ -203,8 +203,11 @@ describe.skipIf(unavailable !== undefined)("the history charts", () => {
     )
   }, 60_000)
 
-  it("a click on a moment opens the event recorded then", async () => {
+  it("a click on a moment opens the event recorded then, even one still recording", async () => {
     const [alarm] = await api<ReadonlyArray<{ raisedAt: string; eventId: number }>>("GET", "/alarms/active")
+    // POST_EVENT_SECONDS=60: the alarm's event is still recording, its `endedAt` its latest frame
+    const event = await api<{ status: string }>("GET", `/events/${alarm!.eventId}`)
+    assert.strictEqual(event.status, "recording")
     const box = (await chart("frame").locator(".u-over").boundingBox())!
     await page.mouse.click(await xOf("frame", Date.parse(alarm!.raisedAt)), box.y + box.height / 2)
     await page.getByTestId("player").waitFor()

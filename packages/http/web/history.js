@@ -287,10 +287,10 @@ class Chart {
       // an event runs at most 15 minutes from its trigger, which the list filters on
       /** @type {RecordedEvent[]} */
       const events = await get(`/events?from=${iso(at - 900_000)}&to=${iso(at + step)}&limit=100`)
-      // one still recording (no end yet) covers every moment since it started
+      // one still recording covers every moment since it started (its `endedAt` is its latest stored frame)
       const covering = events.filter((event) =>
         event.startedAt !== null && Date.parse(event.startedAt) < at + step &&
-        (event.endedAt === null || Date.parse(event.endedAt) >= at)
+        (event.status === "recording" || (event.endedAt !== null && Date.parse(event.endedAt) >= at))
       )
       const event = covering.find((e) => e.zoneId === this.zoneId) ?? covering[0]
       if (event === undefined) this.owner.status(`No event was recorded at ${new Date(at).toLocaleString()}.`)
