@@ -18,7 +18,7 @@
  * stop cleanly) is one state machine over one client; the settings are in MqttConfig, the topics
  * in MqttDevice, the payloads in MqttMessages.
  */
-import { Clock, Context, Duration, Effect, Option, Random, Redacted, Runtime, Schema, Stream } from "effect"
+import { Clock, Context, Duration, Effect, Either, Option, Random, Redacted, Runtime, Schema, Stream } from "effect"
 import type { Client as ClientClass, IClientOptions, MqttClient } from "mqtt"
 import { createConnection, isIP } from "node:net"
 import { hostname } from "node:os"
@@ -200,9 +200,11 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
           }),
           (opened) =>
             // a client still connected (ircam stopping) says goodbye; the others are dropped at once
+            // interruptible: a release runs uninterruptibly, where a timeout could not end the wait
             Effect.async<void>((resume) => {
               opened.end(!opened.connected, {}, () => resume(Effect.void))
             }).pipe(
+              Effect.interruptible,
               Effect.timeout(settings.stopTimeout),
               Effect.catchAll(() => Effect.sync(() => opened.end(true)))
             )
@@ -217,18 +219,37 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
         client = opened
         connectedSince = yield* Clock.currentTimeMillis
         yield* Effect.logInfo(`connected to ${current.broker} as ${opened.options.clientId}`)
-        yield* publishOn(opened, current.device.topics.status, "online", { retain: true, qos: 1 })
-        if (subscriptions.size > 0) yield* subscribeTo(opened, [...subscriptions])
-        yield* feed.publish({ transition: "connected", session })
-        yield* Effect.ensuring(
-          closed.await,
-          Effect.gen(function*() {
+        let told = false
+        const why = yield* Effect.gen(function*() {
+          // MQTT.js neither answers nor fails a QoS 1 publish whose connection closed (it keeps it
+          // for a reconnection it will not make here): the close, or the timeout, ends the wait
+          const ready = yield* Effect.gen(function*() {
+            yield* publishOn(opened, current.device.topics.status, "online", { retain: true, qos: 1 })
+            if (subscriptions.size > 0) yield* subscribeTo(opened, [...subscriptions])
+          }).pipe(
+            Effect.timeoutFail({
+              duration: settings.publishTimeout,
+              onTimeout: () =>
+                new MqttError({
+                  message: `the broker did not confirm "online" within ${Duration.format(settings.publishTimeout)}`
+                })
+            }),
+            Effect.either,
+            Effect.raceFirst(Effect.as(closed.await, Either.right(undefined)))
+          )
+          if (Either.isLeft(ready)) return ready.left.message
+          if (!opened.connected) return error ?? "the broker closed the connection"
+          yield* feed.publish({ transition: "connected", session })
+          told = true
+          yield* closed.await
+          return error ?? "the broker closed the connection"
+        }).pipe(
+          Effect.ensuring(Effect.suspend(() => {
             client = undefined
             connectedSince = undefined
-            yield* feed.publish({ transition: "disconnected", session })
-          })
+            return told ? feed.publish({ transition: "disconnected", session }) : Effect.void
+          }))
         )
-        const why = error ?? "the broker closed the connection"
         yield* noteError(why)
         yield* Effect.logWarning(`disconnected from ${current.broker}; reconnecting`, why)
       }))
@@ -306,7 +327,7 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
         client === undefined ? Effect.void : publishOn(client, setup.value.device.topics.status, "offline", {
           retain: true,
           qos: 1
-        }).pipe(Effect.timeout(settings.stopTimeout), Effect.ignore)
+        }).pipe(Effect.interruptible, Effect.timeout(settings.stopTimeout), Effect.ignore)
       )
     }
 

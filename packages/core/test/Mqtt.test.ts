@@ -2,7 +2,8 @@
  * The MQTT connection against a real broker (Debian's Mosquitto, started here on free ports with
  * a password file, an ACL and a TLS listener of a test CA): online and offline on the status
  * topic, publishing, subscriptions kept across a restart of the broker, refusals (credentials,
- * ACL, an unknown certificate) in health and the log, mqtts:// with MQTT_CA_FILE. The backoff
+ * ACL, an unknown certificate) in health and the log, mqtts:// with MQTT_CA_FILE; a peer that
+ * accepts the connection and then drops it or goes silent. The backoff
  * between attempts runs on the TestClock against a port where nothing listens.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
@@ -10,7 +11,9 @@ import * as Mosquitto from "@ircam/test-support/Mosquitto"
 import { subscribe } from "@ircam/test-support/MqttSubscriber"
 import { freePort } from "@ircam/test-support/Port"
 import { Chunk, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, Scope, Stream, TestClock } from "effect"
+import { once } from "node:events"
 import { readFileSync } from "node:fs"
+import { type AddressInfo, createServer, type Socket } from "node:net"
 import { AppConfig } from "../src/AppConfig.js"
 import type { CheckResult } from "../src/Health.js"
 import { Mqtt, MqttSettings } from "../src/Mqtt.js"
@@ -102,6 +105,8 @@ describe.skipIf(unavailable !== undefined)("Mqtt", () => {
         yield* Effect.promise(() => watcher.waitFor((m) => m.topic === "ircam/cam1/out" && m.text === "hi"))
         assert.deepStrictEqual(watcher.on("ircam/cam1/out").map((m) => m.text), ["confirmed", "hi"])
 
+        // the broker running again for the tests after this one, whatever happens here
+        yield* Effect.addFinalizer(() => Effect.promise(() => broker.start()))
         yield* Effect.promise(() => broker.stop())
         const down = yield* healthUntil(mqtt, (check) => !connected(check))
         assert.strictEqual(down.status, "degraded")
@@ -171,6 +176,62 @@ describe.skipIf(unavailable !== undefined)("Mqtt", () => {
         const refused = yield* healthUntil(untrusted, (check) => check.details["lastError"] !== null)
         assert.strictEqual(refused.status, "degraded")
         assert.match(refused.message!, /certificate/)
+      }).pipe(TestMqtt.quietly),
+    30_000
+  )
+
+  it.scopedLive(
+    "a broker that accepts the connection and then drops it, or never confirms `online`: noticed, connected again, stopped at once",
+    () =>
+      Effect.gen(function*() {
+        // a peer that answers CONNECT with CONNACK (accepted) and then, at the first PUBLISH,
+        // closes the socket (a broker going down) or says nothing more (a broker that hangs)
+        const misbehaving = (onPublish: "close" | "ignore") =>
+          Effect.acquireRelease(
+            Effect.promise(async () => {
+              const connections: Array<Socket> = []
+              const server = createServer((socket) => {
+                connections.push(socket)
+                socket.on("error", () => {})
+                socket.once("data", () => {
+                  socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00]))
+                  socket.on("data", (chunk) => {
+                    if (onPublish === "close" && chunk[0]! >> 4 === 3) socket.destroy()
+                  })
+                })
+              })
+              server.listen(0, "127.0.0.1")
+              await once(server, "listening")
+              return { server, connections, url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}` }
+            }),
+            ({ connections, server }) =>
+              Effect.sync(() => {
+                for (const socket of connections) socket.destroy()
+                server.close()
+              })
+          )
+        const settings = MqttSettings.of({ ...TestMqtt.fast, publishTimeout: Duration.millis(300) })
+        for (
+          const [behaviour, cause] of [["close", "the broker closed the connection"], [
+            "ignore",
+            "the broker did not confirm \"online\""
+          ]] as const
+        ) {
+          const peer = yield* misbehaving(behaviour)
+          const scope = yield* Scope.make()
+          const mqtt = yield* build(config(peer.url), settings).pipe(Scope.extend(scope))
+          // dropped and tried again, never taken for a connection that works
+          const check = yield* healthUntil(mqtt, (check) => peer.connections.length >= 2 && !connected(check))
+          assert.strictEqual(check.status, "degraded", behaviour)
+          assert.include(check.message, cause, behaviour)
+          assert.isFalse(yield* mqtt.isConnected)
+          yield* Scope.close(scope, Exit.void).pipe(
+            Effect.timeoutFail({
+              duration: "5 seconds",
+              onTimeout: () => new Error(`${behaviour}: no stop within 5 s`)
+            })
+          )
+        }
       }).pipe(TestMqtt.quietly),
     30_000
   )

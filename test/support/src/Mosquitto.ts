@@ -38,7 +38,7 @@ export interface Broker {
   readonly dir: string
   /** Stops it (SIGTERM: it saves its persistence file) and waits for its end. */
   readonly stop: () => Promise<void>
-  /** Starts it again on the same ports, with what it saved. */
+  /** Starts it again on the same ports, with what it saved (nothing when it runs). */
   readonly start: () => Promise<void>
   /** Stops it and removes its directory. */
   readonly close: () => Promise<void>
@@ -129,6 +129,7 @@ export const start = async (options: BrokerOptions = {}): Promise<Broker> => {
   let child: ChildProcess | undefined
   let log = ""
   const run = async () => {
+    if (child !== undefined && child.exitCode === null) return
     const started = spawn(binary, ["-c", config], { stdio: ["ignore", "pipe", "pipe"] })
     started.stdout?.setEncoding("utf8").on("data", (chunk: string) => (log += chunk))
     started.stderr?.setEncoding("utf8").on("data", (chunk: string) => (log += chunk))

@@ -31,15 +31,18 @@ export const config = (url: string, overrides: Partial<MqttConfig> = {}): MqttCo
   ...overrides
 })
 
-/** `effect` again and again, in real time, until `until` likes its value; a defect after 10 s. */
+/** `effect` again and again, in real time, until `until` likes its value; a defect (with the last value) after 10 s. */
 export const eventually = <A, E, R>(effect: Effect.Effect<A, E, R>, until: (a: A) => boolean, what: string) =>
   Effect.gen(function*() {
-    for (let i = 0; i < 500; i++) {
+    const deadline = Date.now() + 10_000
+    for (;;) {
       const value = yield* effect
       if (until(value)) return value
+      if (Date.now() > deadline) {
+        return yield* Effect.dieMessage(`timed out waiting for ${what}; the last value: ${JSON.stringify(value)}`)
+      }
       yield* pause(20)
     }
-    return yield* Effect.dieMessage(`timed out waiting for ${what}`)
   })
 
 /** A pause in real time. */
