@@ -3,8 +3,8 @@
  * a password file, an ACL and a TLS listener of a test CA): online and offline on the status
  * topic, publishing, subscriptions kept across a restart of the broker, refusals (credentials,
  * ACL, an unknown certificate) in health and the log, mqtts:// with MQTT_CA_FILE; a peer that
- * accepts the connection and then drops it or goes silent. The backoff
- * between attempts runs on the TestClock against a port where nothing listens.
+ * accepts the connection and then drops it or goes silent. The backoff between attempts runs on
+ * the TestClock against a port where nothing listens.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Mosquitto from "@ircam/test-support/Mosquitto"
