@@ -148,6 +148,8 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
 
     /** the client while it is connected */
     let client: MqttClient | undefined
+    /** whether `changes` has told of the current connection (once `online` is confirmed) */
+    let announced = false
     let session = 0
     /** failed attempts since the last connection made */
     let failures = 0
@@ -219,7 +221,6 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
         client = opened
         connectedSince = yield* Clock.currentTimeMillis
         yield* Effect.logInfo(`connected to ${current.broker} as ${opened.options.clientId}`)
-        let told = false
         const why = yield* Effect.gen(function*() {
           // MQTT.js neither answers nor fails a QoS 1 publish whose connection closed (it keeps it
           // for a reconnection it will not make here): the close, or the timeout, ends the wait
@@ -239,15 +240,17 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
           )
           if (Either.isLeft(ready)) return ready.left.message
           if (!opened.connected) return error ?? "the broker closed the connection"
+          announced = true
           yield* feed.publish({ transition: "connected", session })
-          told = true
           yield* closed.await
           return error ?? "the broker closed the connection"
         }).pipe(
           Effect.ensuring(Effect.suspend(() => {
             client = undefined
             connectedSince = undefined
-            return told ? feed.publish({ transition: "disconnected", session }) : Effect.void
+            if (!announced) return Effect.void
+            announced = false
+            return feed.publish({ transition: "disconnected", session })
           }))
         )
         yield* noteError(why)
@@ -411,7 +414,7 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
        * then every connection made or lost.
        */
       changes: Effect.map(feed.changes, (next) => {
-        const now = client === undefined ? [] : [{ transition: "connected" as const, session }]
+        const now = announced ? [{ transition: "connected" as const, session }] : []
         const seen = session
         return Stream.concat(
           Stream.fromIterable(now),
