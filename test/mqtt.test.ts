@@ -4,7 +4,8 @@
  * online and retained state at the configured interval, discovery following a zone added and
  * deleted through the API, offline published by ircam itself on SIGTERM (a clean disconnection,
  * so not the will), and the last will when ircam is killed with SIGKILL. `ircam config check`
- * masks the MQTT password. Every payload the README shows has the shape of one ircam publishes.
+ * masks the MQTT password. The connection shows in health and in the metrics. Every payload the
+ * README shows has the shape of one ircam publishes.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Mosquitto from "@ircam/test-support/Mosquitto"
@@ -133,6 +134,12 @@ describe.skipIf(unavailable !== undefined)("ircam serve with MQTT_URL", () => {
     }
     assert.strictEqual(health.checks.mqtt.status, "ok")
     assert.include(health.checks.mqtt.details, { broker: broker.url, deviceId: device, connected: true })
+    // and in the metrics
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    const sample = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(metrics)?.[1])
+    assert.include(metrics, `ircam_mqtt_connected{broker="${broker.url}"} 1\n`)
+    assert.strictEqual(sample("ircam_mqtt_connections_total"), 1)
+    assert.isAbove(sample("ircam_mqtt_messages_published_total"), 4)
 
     // a zone through the API: its three sensors appear; deleted: they go
     let from = watcher.messages.length

@@ -5,10 +5,12 @@
  * it every second with deploy/prometheus's alerting rules loaded. After a few scrapes Prometheus'
  * HTTP API must show the zone temperatures, the alarm the test raised and the injected sensor
  * errors; promtool must pass the exposition, the rules and the example configuration; and every
- * metric the Grafana dashboard and the rules query must be in ircam's output.
+ * metric the Grafana dashboard and the rules query must be in ircam's output. ircam publishes to a
+ * Mosquitto as well, for the MQTT metrics.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as DebianPackage from "@ircam/test-support/DebianPackage"
+import * as Mosquitto from "@ircam/test-support/Mosquitto"
 import { freePort } from "@ircam/test-support/Port"
 import { type Ircam, killAll, serverEnv, start, stop, waitUntilAnswering } from "@ircam/test-support/Process"
 import { type ChildProcess, spawn } from "node:child_process"
@@ -25,6 +27,11 @@ if (unavailable !== undefined) {
   console.warn(
     `test/prometheus.test.ts: skipped, Prometheus is not available and could not be installed: ${unavailable}`
   )
+}
+// ircam publishes to a broker too, for the MQTT metrics and their alert
+const noBroker = unavailable === undefined ? await Mosquitto.unavailable() : undefined
+if (noBroker !== undefined) {
+  console.warn(`test/prometheus.test.ts: skipped, Mosquitto is not available and could not be installed: ${noBroker}`)
 }
 
 const deploy = fileURLToPath(new URL("../deploy/", import.meta.url))
@@ -85,6 +92,7 @@ let prometheusPort = 0
 let ircam: Ircam | undefined
 let prometheus: ChildProcess | undefined
 let prometheusLog = ""
+let broker: Mosquitto.Broker | undefined
 
 const ircamUrl = (path: string) => `http://127.0.0.1:${port}${path}`
 
@@ -131,14 +139,21 @@ const eventually = async (expression: string, ready: (result: ReadonlyArray<Vect
 
 const valueOf = (sample: VectorSample) => Number(sample.value[1])
 
-describe.skipIf(unavailable !== undefined)("ircam scraped by Prometheus", () => {
+describe.skipIf(unavailable !== undefined || noBroker !== undefined)("ircam scraped by Prometheus", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "ircam-prometheus-"))
     port = await freePort()
     prometheusPort = await freePort()
+    broker = await Mosquitto.start()
+    const mqttUrl = broker.url
     ircam = start(
       ["serve"],
-      serverEnv(dir, port, { SENSOR: "emulated", EMULATOR_FAULT_RATE: "0.05", REFRESH_RATE_HZ: "8" }),
+      serverEnv(dir, port, {
+        SENSOR: "emulated",
+        EMULATOR_FAULT_RATE: "0.05",
+        REFRESH_RATE_HZ: "8",
+        MQTT_URL: mqttUrl
+      }),
       dir
     )
     await waitUntilAnswering(ircam, ircamUrl("/api/v1/health"))
@@ -194,6 +209,7 @@ describe.skipIf(unavailable !== undefined)("ircam scraped by Prometheus", () => 
     }
     if (ircam !== undefined) await stop(ircam)
     await killAll()
+    await broker?.close()
     if (dir !== "") await rm(dir, { recursive: true, force: true })
   })
 
@@ -231,6 +247,12 @@ describe.skipIf(unavailable !== undefined)("ircam scraped by Prometheus", () => 
     await eventually("ALERTS{alertname=\"IrcamAlarm\",rule_name=\"something warm\",alertstate=\"firing\"}")
   })
 
+  it("has the MQTT connection, up and publishing", async () => {
+    const [connected] = await eventually("ircam_mqtt_connected", (result) => valueOf(result[0]!) === 1)
+    assert.strictEqual(connected!.metric["broker"], broker!.url)
+    await eventually("ircam_mqtt_messages_published_total", (result) => valueOf(result[0]!) > 0)
+  })
+
   it("has the sensor errors injected on the emulated MLX90640", async () => {
     await eventually("ircam_sensor_info{kind=\"emulated\"}")
     await eventually("ircam_sensor_driver_errors_total", (result) => valueOf(result[0]!) > 0)
@@ -253,6 +275,7 @@ describe.skipIf(unavailable !== undefined)("ircam scraped by Prometheus", () => 
       "IrcamAlarm",
       "IrcamDatabaseNearLimit",
       "IrcamDown",
+      "IrcamMqttDisconnected",
       "IrcamNoFrame",
       "IrcamOutboxStuck",
       "IrcamSensorDown"

@@ -202,6 +202,17 @@ export class History extends Effect.Service<History>()("@ircam/core/History", {
       flush,
       /** Retention now (it also runs every `retentionInterval`); answers how many rows were deleted. */
       prune,
+      /** The writer's totals since start, from memory (for the metrics). */
+      stats: Effect.sync(() => ({
+        secondsWritten: stats.secondsWritten,
+        writeErrors: stats.writeErrors,
+        rowsPruned: stats.rowsPruned,
+        pendingSeconds: aggregator.pending().length,
+        secondsDropped: aggregator.counters.bucketsDropped,
+        framesMissed: aggregator.counters.framesMissed,
+        /** the history's share of the database, as retention last measured it (none before) */
+        bytes: historyBytes
+      })),
       health
     } as const
   }).pipe(Effect.annotateLogs({ service: "History" }))

@@ -371,6 +371,8 @@ export class Mqtt extends Effect.Service<Mqtt>()("@ircam/core/Mqtt", {
       setup,
       /** whether a connection is up now */
       isConnected: Effect.sync(() => client !== undefined),
+      /** The connection's totals since start and whether it is up, from memory (for the metrics). */
+      stats: Effect.sync(() => ({ connected: client !== undefined, ...counters })),
       /**
        * Hands the message to the connected client and returns at once: true, or false when there
        * is no connection (then it is dropped, and counted). QoS 0 unless asked.

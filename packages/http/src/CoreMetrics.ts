@@ -10,7 +10,9 @@ import { AlarmEngine } from "@ircam/core/AlarmEngine"
 import { AppConfig } from "@ircam/core/AppConfig"
 import { EventStore } from "@ircam/core/EventStore"
 import { Health, Status } from "@ircam/core/Health"
+import { History } from "@ircam/core/History"
 import { Monitor } from "@ircam/core/Monitor"
+import { Mqtt } from "@ircam/core/Mqtt"
 import { Notifier } from "@ircam/core/Notifier"
 import { Sensor, SensorError } from "@ircam/core/Sensor"
 import { ZoneRepo } from "@ircam/core/ZoneRepo"
@@ -175,6 +177,71 @@ export const events = Effect.gen(function*() {
     for (const [key, metric] of totals) setTotal(metric, stats[key])
     setValue(recording, stats.recording ? 1 : 0)
     setValue(size, Option.getOrUndefined(yield* Effect.option(store.databaseBytes)))
+  }))
+})
+
+/** The temperature history's writer and retention. */
+export const history = Effect.gen(function*() {
+  const { counter, gauge, onScrape } = yield* Metrics
+  const writer = yield* History
+  const totals = [
+    [
+      "secondsWritten",
+      counter("ircam_history_seconds_written_total", "Seconds of history stored (whole frame and zones)")
+    ],
+    [
+      "secondsDropped",
+      counter("ircam_history_seconds_dropped_total", "Seconds of history dropped while the disk could not take them")
+    ],
+    [
+      "framesMissed",
+      counter("ircam_history_frames_missed_total", "Frames the monitor processed that the history never saw")
+    ],
+    ["writeErrors", counter("ircam_history_write_errors_total", "Failed writes of the history (each retried)")],
+    ["rowsPruned", counter("ircam_history_rows_pruned_total", "Rows of history deleted by retention")]
+  ] as const
+  const pending = gauge("ircam_history_pending_seconds", "Closed seconds of history in memory, waiting to be stored")
+  const size = gauge(
+    "ircam_history_size_bytes",
+    "Bytes the history holds in the database, as retention measured them (every 10 minutes; none before the first)"
+  )
+  yield* onScrape(Effect.map(writer.stats, (stats) => {
+    for (const [key, metric] of totals) setTotal(metric, stats[key])
+    setValue(pending, stats.pendingSeconds)
+    setValue(size, stats.bytes)
+  }))
+})
+
+/** The MQTT connection, when MQTT_URL is set (none of these otherwise). */
+export const mqtt = Effect.gen(function*() {
+  const { counter, gauge, onScrape } = yield* Metrics
+  const connection = yield* Mqtt
+  if (Option.isNone(connection.setup)) return
+  const { broker } = connection.setup.value
+  const connected = gauge("ircam_mqtt_connected", "1 while connected to the broker, else 0", ["broker"])
+  const totals = [
+    ["attempts", counter("ircam_mqtt_connection_attempts_total", "Attempts to connect to the broker")],
+    ["connections", counter("ircam_mqtt_connections_total", "Connections made to the broker")],
+    ["published", counter("ircam_mqtt_messages_published_total", "Messages the broker (QoS 1) or the socket took")],
+    [
+      "dropped",
+      counter(
+        "ircam_mqtt_messages_dropped_total",
+        "Messages dropped while not connected (states and pictures, published again once connected)"
+      )
+    ],
+    ["failed", counter("ircam_mqtt_publish_failures_total", "Publishes that failed (notifications are retried)")],
+    [
+      "received",
+      counter(
+        "ircam_mqtt_messages_received_total",
+        "Messages received on ircam's subscriptions (commands, Home Assistant's status)"
+      )
+    ]
+  ] as const
+  yield* onScrape(Effect.map(connection.stats, (stats) => {
+    connected.set({ broker }, stats.connected ? 1 : 0)
+    for (const [key, metric] of totals) setTotal(metric, stats[key])
   }))
 })
 

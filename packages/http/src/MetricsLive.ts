@@ -21,6 +21,8 @@ const sets = Layer.effectDiscard(Effect.all([
   CoreMetrics.alarms,
   CoreMetrics.events,
   CoreMetrics.notifications,
+  CoreMetrics.history,
+  CoreMetrics.mqtt,
   CoreMetrics.health,
   HttpMetrics.streams
 ], { discard: true }))

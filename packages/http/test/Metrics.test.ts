@@ -6,17 +6,20 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { AppConfigShape } from "@ircam/core/AppConfig"
+import { History } from "@ircam/core/History"
 import { NotifierSettings } from "@ircam/core/NotifierSettings"
 import { Sensor, SensorError } from "@ircam/core/Sensor"
+import * as SimulatedSensor from "@ircam/core/SimulatedSensor"
 import { Duration, Effect, Fiber, Layer, Option, Stream, TestClock } from "effect"
 import { readFileSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import * as TestCore from "../../core/test/support/TestCore.js"
 import * as TestFrames from "../../core/test/support/TestFrames.js"
+import * as TestMqtt from "../../core/test/support/TestMqtt.js"
 import { negotiate, openMetricsFormat, textFormat } from "../src/Metrics.js"
 import { find, type Sample, samples, value } from "./support/Exposition.js"
-import { appLayer, atStart, awaitFrame, jsonOf, send } from "./support/TestApp.js"
+import { advanceTo, appLayer, atStart, awaitFrame, jsonOf, send } from "./support/TestApp.js"
 
 /** What Prometheus 2.42 sends. */
 const prometheusAccept =
@@ -140,14 +143,18 @@ describe("the README", () => {
         rows.flatMap((row) => [...row.split(" | ")[0]!.matchAll(/`(ircam_\w+)`/g)].map((m) => m[1]!))
       )
       assert.sameMembers([...listed], [...families])
-    }).pipe(Effect.provide(appLayer(Sensor.layerTest(
-      Stream.never,
-      {},
-      Effect.succeed({
-        lastError: null,
-        counters: { errors: 0, timeouts: 0, corruptFrames: 0, retries: 0, reinitialisations: 0, restarts: 0 }
-      })
-    )))))
+    }).pipe(Effect.provide(appLayer(
+      Sensor.layerTest(
+        Stream.never,
+        {},
+        Effect.succeed({
+          lastError: null,
+          counters: { errors: 0, timeouts: 0, corruptFrames: 0, retries: 0, reinitialisations: 0, restarts: 0 }
+        })
+      ),
+      // MQTT's families exist only when it is configured (nothing need listen there)
+      { mqtt: Option.some(TestMqtt.config("mqtt://127.0.0.1:9")) }
+    ))))
 })
 
 describe("metrics", () => {
@@ -307,6 +314,23 @@ describe("metrics", () => {
       assert.strictEqual(value(all, "ircam_database_max_size_bytes"), 64 * 1024 * 1024)
       assert.isAbove(value(all, "ircam_database_size_bytes"), 0)
     }).pipe(inApp({ maxDbMb: 64 })))
+
+  it.effect("history: seconds written, pending, dropped and missed, write errors, rows pruned, its size", () =>
+    Effect.gen(function*() {
+      yield* advanceTo(10_000)
+      yield* (yield* History).flush
+      const all = yield* scrape()
+      // ten seconds of the whole frame (the open eleventh waits in memory until it closes)
+      assert.strictEqual(value(all, "ircam_history_seconds_written_total"), 10)
+      assert.strictEqual(value(all, "ircam_history_pending_seconds"), 0)
+      for (const name of ["seconds_dropped", "frames_missed", "write_errors", "rows_pruned"]) {
+        assert.strictEqual(value(all, `ircam_history_${name}_total`), 0, name)
+      }
+      // measured by the retention that runs at start
+      assert.isAbove(value(all, "ircam_history_size_bytes"), 0)
+      // no MQTT_URL: no MQTT metrics
+      assert.lengthOf(all.filter((sample) => sample.name.startsWith("ircam_mqtt_")), 0)
+    }).pipe(atStart(appLayer(SimulatedSensor.layer(), { refreshRateHz: 8 }))))
 
   it.live("notifications by channel and outcome; pending, and for how long", () =>
     Effect.gen(function*() {
