@@ -235,7 +235,7 @@ export const mqtt = Effect.gen(function*() {
       "received",
       counter(
         "ircam_mqtt_messages_received_total",
-        "Messages received on ircam's subscriptions (commands, Home Assistant's status)"
+        "Messages received on ircam's subscriptions (Home Assistant's status, its retained discovery configs, commands)"
       )
     ]
   ] as const
