@@ -48,8 +48,8 @@ export class AsciiWriter {
    * Writes `n` as `String(n)` does. A whole number of hundredths (every temperature of the history,
    * every count) is written digit by digit, with no string made: for such a number below 10^7,
    * `String` gives exactly its decimal digits, trailing zeros dropped (the shortest decimal that
-   * reads back as the same double is the number itself: any other of as few digits is at least
-   * 0.01 away, far more than a double's spacing there).
+   * reads back as the same double is the number itself: every other decimal of as few digits is at
+   * least 0.01 away, far more than a double's spacing there).
    */
   number(n: number): this {
     const hundredths = Math.round(n * 100)
