@@ -9,6 +9,7 @@ import { OpenApi } from "@effect/platform"
 import { AlarmEngine } from "@ircam/core/AlarmEngine"
 import { AppConfig } from "@ircam/core/AppConfig"
 import { EventStore } from "@ircam/core/EventStore"
+import { round2 } from "@ircam/core/Frame"
 import { Health, Status } from "@ircam/core/Health"
 import { History } from "@ircam/core/History"
 import { Monitor } from "@ircam/core/Monitor"
@@ -44,16 +45,18 @@ export const temperatures = Effect.gen(function*() {
   yield* onScrape(Effect.gen(function*() {
     const latest = Option.getOrUndefined(yield* monitor.latest)
     const names = new Map((yield* zones.list).map((zone) => [zone.id, zone.name]))
-    setValue(frameMax, latest?.summary.max)
-    setValue(frameMin, latest?.summary.min)
-    setValue(frameMean, latest?.summary.mean)
-    setValue(ambient, latest?.frame.ambient)
+    // in hundredths, as the API and MQTT give them (the pixels are 32-bit floats)
+    const celsius = (value: number | undefined) => value === undefined ? undefined : round2(value)
+    setValue(frameMax, celsius(latest?.summary.max))
+    setValue(frameMin, celsius(latest?.summary.min))
+    setValue(frameMean, celsius(latest?.summary.mean))
+    setValue(ambient, celsius(latest?.frame.ambient))
     // zones deleted since the frame are left out
     const stats = (latest?.zones ?? []).filter((zone) => names.has(zone.zoneId))
     const of = (zone: (typeof stats)[number]) => ({ zone_id: zone.zoneId, zone_name: names.get(zone.zoneId)! })
-    setGauge(zoneAverage, stats.map((zone) => [of(zone), zone.average] as const))
-    setGauge(zoneMin, stats.map((zone) => [of(zone), zone.min] as const))
-    setGauge(zoneMax, stats.map((zone) => [of(zone), zone.max] as const))
+    setGauge(zoneAverage, stats.map((zone) => [of(zone), round2(zone.average)] as const))
+    setGauge(zoneMin, stats.map((zone) => [of(zone), round2(zone.min)] as const))
+    setGauge(zoneMax, stats.map((zone) => [of(zone), round2(zone.max)] as const))
   }))
 })
 

@@ -176,7 +176,8 @@ describe("metrics", () => {
       assert.strictEqual(value(all, "ircam_frame_max_celsius"), 80)
       assert.strictEqual(value(all, "ircam_frame_min_celsius"), 20)
       assert.strictEqual(value(all, "ircam_sensor_ambient_celsius"), 31.5)
-      assert.closeTo(value(all, "ircam_frame_mean_celsius"), (768 * 20 + 60 + 50 + 40 + 40) / 768, 1e-6)
+      // in hundredths, as the API gives it
+      assert.strictEqual(value(all, "ircam_frame_mean_celsius"), 20.25)
       const zone = { zone_id: String(plate.id), zone_name: "plate" }
       assert.strictEqual(value(all, "ircam_zone_max_celsius", zone), 80)
       assert.strictEqual(value(all, "ircam_zone_min_celsius", zone), 60)
